@@ -1,0 +1,256 @@
+#include "protocol/client_parser.h"
+
+#include <array>
+
+namespace sluice::protocol {
+namespace {
+
+struct OpName {
+  std::string_view name;  // upper case
+  ClientOp op;
+};
+
+// No name is a prefix of another, so the first full match is the only one.
+constexpr std::array<OpName, 10> kOpNames = {{
+    {"PUB", ClientOp::kPub},
+    {"HPUB", ClientOp::kHPub},
+    {"SUB", ClientOp::kSub},
+    {"UNSUB", ClientOp::kUnsub},
+    {"PING", ClientOp::kPing},
+    {"PONG", ClientOp::kPong},
+    {"CONNECT", ClientOp::kConnect},
+    {"INFO", ClientOp::kInfo},
+    {"+OK", ClientOp::kOk},
+    {"-ERR", ClientOp::kErr},
+}};
+
+inline char ToUpper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
+inline bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+inline bool IsArgSeparator(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// Splits a control line's arguments on blanks. Returns how many were found;
+// more than out.size() arguments yields out.size() + 1.
+template <size_t N>
+size_t SplitArgs(std::string_view args, std::array<std::string_view, N>& out) {
+  size_t count = 0;
+  size_t i = 0;
+  while (i < args.size()) {
+    while (i < args.size() && IsArgSeparator(args[i])) ++i;
+    if (i == args.size()) break;
+    size_t start = i;
+    while (i < args.size() && !IsArgSeparator(args[i])) ++i;
+    if (count == N) return N + 1;
+    out[count++] = args.substr(start, i - start);
+  }
+  return count;
+}
+
+// nats-server's size rule: 1 to 9 decimal digits, else malformed.
+constexpr size_t kMaxSizeDigits = 9;
+int64_t ParseSize(std::string_view digits) {
+  if (digits.empty() || digits.size() > kMaxSizeDigits) return -1;
+  int64_t value = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return -1;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+ParsedOp Error(ProtocolError error) {
+  ParsedOp r;
+  r.status = ParseStatus::kError;
+  r.error = error;
+  return r;
+}
+
+ParsedOp NeedMore(size_t consumed = 0, size_t min_bytes = 0) {
+  ParsedOp r;
+  r.status = ParseStatus::kNeedMore;
+  r.consumed = consumed;
+  r.min_bytes = min_bytes;
+  return r;
+}
+
+}  // namespace
+
+std::string_view ProtocolErrorText(ProtocolError error) {
+  switch (error) {
+    case ProtocolError::kUnknownOp: return "Unknown Protocol Operation";
+    case ProtocolError::kMaxControlLine: return "maximum control line exceeded";
+    case ProtocolError::kMaxPayload: return "Maximum Payload Violation";
+    case ProtocolError::kMalformed:
+    case ProtocolError::kNone: return "";
+  }
+  return "";
+}
+
+ParsedOp ClientParser::Next(std::string_view buffer) {
+  if (skip_ != SkipState::kNone) return FinishSkip(buffer);
+  return ParseControlLine(buffer);
+}
+
+ParsedOp ClientParser::FinishSkip(std::string_view buffer) {
+  size_t lf = buffer.find('\n');
+  if (lf == std::string_view::npos) return NeedMore(buffer.size());
+  ParsedOp r;
+  r.status = ParseStatus::kOp;
+  r.op = skip_ == SkipState::kPingTail ? ClientOp::kPing
+         : skip_ == SkipState::kPongTail ? ClientOp::kPong
+                                          : ClientOp::kOk;
+  r.consumed = lf + 1;
+  skip_ = SkipState::kNone;
+  return r;
+}
+
+ParsedOp ClientParser::ParseControlLine(std::string_view buffer) {
+  if (buffer.empty()) return NeedMore();
+
+  // 1. The operation name, case-insensitive, checked byte by byte so that a
+  //    wrong byte is refused as soon as it arrives, as nats-server does.
+  const OpName* matched = nullptr;
+  bool any_prefix = false;
+  for (const OpName& candidate : kOpNames) {
+    size_t n = std::min(candidate.name.size(), buffer.size());
+    bool prefix = true;
+    for (size_t i = 0; i < n; ++i) {
+      if (ToUpper(buffer[i]) != candidate.name[i]) {
+        prefix = false;
+        break;
+      }
+    }
+    if (!prefix) continue;
+    any_prefix = true;
+    if (n == candidate.name.size()) {
+      matched = &candidate;
+      break;
+    }
+  }
+  if (!any_prefix) return Error(ProtocolError::kUnknownOp);
+  if (matched == nullptr) return NeedMore();
+
+  const size_t name_len = matched->name.size();
+  const ClientOp op = matched->op;
+
+  // 2. Ops whose line tail is ignored: PING, PONG, +OK.
+  if (op == ClientOp::kPing || op == ClientOp::kPong || op == ClientOp::kOk) {
+    size_t lf = buffer.find('\n', name_len);
+    if (lf == std::string_view::npos) {
+      skip_ = op == ClientOp::kPing ? SkipState::kPingTail
+              : op == ClientOp::kPong ? SkipState::kPongTail
+                                      : SkipState::kOkTail;
+      return NeedMore(buffer.size());
+    }
+    ParsedOp r;
+    r.status = ParseStatus::kOp;
+    r.op = op;
+    r.consumed = lf + 1;
+    return r;
+  }
+
+  // 3. Ops with arguments. CONNECT and INFO need no blank after the name;
+  //    the others need a space or tab.
+  if (op != ClientOp::kConnect && op != ClientOp::kInfo) {
+    if (buffer.size() == name_len) return NeedMore();
+    if (!IsBlank(buffer[name_len])) return Error(ProtocolError::kUnknownOp);
+  }
+  size_t args_start = name_len;
+  while (args_start < buffer.size() && IsBlank(buffer[args_start])) ++args_start;
+
+  size_t lf = buffer.find('\n', args_start);
+  if (lf == std::string_view::npos) {
+    if (buffer.size() - args_start > limits_.max_control_line) return Error(ProtocolError::kMaxControlLine);
+    return NeedMore();
+  }
+  size_t line_end = lf;
+  if (line_end > args_start && buffer[line_end - 1] == '\r') --line_end;
+  std::string_view args = buffer.substr(args_start, line_end - args_start);
+  if (args.size() > limits_.max_control_line) return Error(ProtocolError::kMaxControlLine);
+
+  ParsedOp r;
+  r.status = ParseStatus::kOp;
+  r.op = op;
+  r.consumed = lf + 1;
+
+  switch (op) {
+    case ClientOp::kConnect:
+    case ClientOp::kInfo:
+      r.json = args;
+      return r;
+    case ClientOp::kErr:
+      return r;
+    case ClientOp::kSub: {
+      std::array<std::string_view, 3> a;
+      size_t n = SplitArgs(args, a);
+      if (n == 2) {
+        r.subject = a[0];
+        r.sid = a[1];
+      } else if (n == 3) {
+        r.subject = a[0];
+        r.queue = a[1];
+        r.sid = a[2];
+      } else {
+        return Error(ProtocolError::kMalformed);
+      }
+      return r;
+    }
+    case ClientOp::kUnsub: {
+      std::array<std::string_view, 2> a;
+      size_t n = SplitArgs(args, a);
+      if (n == 1 || n == 2) {
+        r.sid = a[0];
+        if (n == 2) {
+          int64_t max = ParseSize(a[1]);
+          r.unsub_max = max > 0 ? max : 0;
+        }
+        return r;
+      }
+      return Error(ProtocolError::kMalformed);
+    }
+    case ClientOp::kPub:
+    case ClientOp::kHPub: {
+      const bool with_headers = op == ClientOp::kHPub;
+      if (with_headers && !headers_allowed_) return Error(ProtocolError::kMalformed);
+      std::array<std::string_view, 4> a;
+      size_t n = SplitArgs(args, a);
+      int64_t header_size = 0;
+      int64_t total_size = -1;
+      if (!with_headers && n == 2) {
+        r.subject = a[0];
+        total_size = ParseSize(a[1]);
+      } else if (!with_headers && n == 3) {
+        r.subject = a[0];
+        r.reply = a[1];
+        total_size = ParseSize(a[2]);
+      } else if (with_headers && n == 3) {
+        r.subject = a[0];
+        header_size = ParseSize(a[1]);
+        total_size = ParseSize(a[2]);
+      } else if (with_headers && n == 4) {
+        r.subject = a[0];
+        r.reply = a[1];
+        header_size = ParseSize(a[2]);
+        total_size = ParseSize(a[3]);
+      } else {
+        return Error(ProtocolError::kMalformed);
+      }
+      if (total_size < 0 || header_size < 0 || header_size > total_size) return Error(ProtocolError::kMalformed);
+      if (total_size > limits_.max_payload) return Error(ProtocolError::kMaxPayload);
+
+      const size_t payload_start = lf + 1;
+      const size_t needed = payload_start + static_cast<size_t>(total_size) + 2;
+      if (buffer.size() < needed) return NeedMore(0, needed);
+      if (buffer[needed - 2] != '\r' || buffer[needed - 1] != '\n') return Error(ProtocolError::kUnknownOp);
+      r.declared_size = static_cast<size_t>(total_size);
+      r.header = buffer.substr(payload_start, static_cast<size_t>(header_size));
+      r.payload = buffer.substr(payload_start + static_cast<size_t>(header_size),
+                                static_cast<size_t>(total_size - header_size));
+      r.consumed = needed;
+      return r;
+    }
+    default:
+      return Error(ProtocolError::kUnknownOp);
+  }
+}
+
+}  // namespace sluice::protocol
