@@ -87,6 +87,11 @@ std::string_view ProtocolErrorText(ProtocolError error) {
 
 ParsedOp ClientParser::Next(std::string_view buffer) {
   if (skip_ != SkipState::kNone) return FinishSkip(buffer);
+  if (args_pending_) {
+    ParsedOp r = ParseArgs(pending_op_, buffer, 0);
+    if (r.status != ParseStatus::kNeedMore) args_pending_ = false;
+    return r;
+  }
   return ParseControlLine(buffer);
 }
 
@@ -131,6 +136,13 @@ ParsedOp ClientParser::ParseControlLine(std::string_view buffer) {
 
   const size_t name_len = matched->name.size();
   const ClientOp op = matched->op;
+  return ParseArgs(op, buffer, name_len);
+}
+
+// `pos` is where the op name ended (0 when the name and the blanks after it
+// were consumed by an earlier call, see args_pending_).
+ParsedOp ClientParser::ParseArgs(ClientOp op, std::string_view buffer, size_t pos) {
+  const size_t name_len = pos;
 
   // 2. Ops whose line tail is ignored: PING, PONG, +OK.
   if (op == ClientOp::kPing || op == ClientOp::kPong || op == ClientOp::kOk) {
@@ -150,16 +162,27 @@ ParsedOp ClientParser::ParseControlLine(std::string_view buffer) {
 
   // 3. Ops with arguments. CONNECT and INFO need no blank after the name;
   //    the others need a space or tab.
-  if (op != ClientOp::kConnect && op != ClientOp::kInfo) {
+  if (!args_pending_ && op != ClientOp::kConnect && op != ClientOp::kInfo) {
     if (buffer.size() == name_len) return NeedMore();
     if (!IsBlank(buffer[name_len])) return Error(ProtocolError::kUnknownOp);
   }
   size_t args_start = name_len;
   while (args_start < buffer.size() && IsBlank(buffer[args_start])) ++args_start;
+  if (args_start == buffer.size()) {
+    // Nothing but the name and blanks so far: drop them (any number of
+    // blanks is allowed here, so keeping them would let the buffer grow
+    // without bound) and resume at the arguments on the next call.
+    args_pending_ = true;
+    pending_op_ = op;
+    return NeedMore(buffer.size());
+  }
 
   size_t lf = buffer.find('\n', args_start);
   if (lf == std::string_view::npos) {
-    if (buffer.size() - args_start > limits_.max_control_line) return Error(ProtocolError::kMaxControlLine);
+    // A CR at the very end is the line end arriving, not an argument byte.
+    size_t pending = buffer.size() - args_start;
+    if (buffer.back() == '\r') --pending;
+    if (pending > limits_.max_control_line) return Error(ProtocolError::kMaxControlLine);
     return NeedMore();
   }
   size_t line_end = lf;

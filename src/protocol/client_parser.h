@@ -91,11 +91,16 @@ class ClientParser {
 
   ParsedOp ParseControlLine(std::string_view buffer);
   ParsedOp FinishSkip(std::string_view buffer);
+  ParsedOp ParseArgs(ClientOp op, std::string_view buffer, size_t pos);
 
   ParserLimits limits_;
   bool headers_allowed_ = false;
   // A PING/PONG/+OK line whose bytes we dropped before its line end arrived.
   SkipState skip_ = SkipState::kNone;
+  // The name of `pending_op_` and the blanks after it were consumed; the
+  // buffer now starts at its arguments (or at more blanks).
+  bool args_pending_ = false;
+  ClientOp pending_op_ = ClientOp::kPing;
 };
 
 }  // namespace sluice::protocol

@@ -1,0 +1,644 @@
+#include "server/client_connection.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "core/subject.h"
+#include "protocol/frame_writer.h"
+#include "server/event_loop.h"
+#include "server/server.h"
+
+namespace sluice::server {
+
+using protocol::ClientOp;
+using protocol::ParsedOp;
+using protocol::ParseStatus;
+using protocol::ProtocolError;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr size_t kMaxReadPerWakeup = 1 << 20;  // fairness between connections of a loop
+constexpr size_t kKeepBufferBytes = 64 * 1024;  // larger idle buffers are released
+constexpr std::chrono::seconds kFirstPingMax{2};
+
+// Reads a JSON field of CONNECT with Go's strictness: a wrong type is an error.
+bool ReadBool(const nlohmann::json& j, const char* key, bool& out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return true;
+  if (!it->is_boolean()) return false;
+  out = it->get<bool>();
+  return true;
+}
+
+bool ReadString(const nlohmann::json& j, const char* key, std::string& out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return true;
+  if (!it->is_string()) return false;
+  out = it->get<std::string>();
+  return true;
+}
+
+bool ReadInt(const nlohmann::json& j, const char* key, int& out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return true;
+  if (!it->is_number_integer()) return false;
+  out = it->get<int>();
+  return true;
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+// Constant-time comparison for credentials.
+bool SecretEquals(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  size_t n = std::max(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= static_cast<unsigned char>(x ^ y);
+  }
+  return diff == 0;
+}
+
+}  // namespace
+
+const char* CloseReasonText(CloseReason reason) {
+  switch (reason) {
+    case CloseReason::kClientClosed: return "Client Closed";
+    case CloseReason::kServerShutdown: return "Server Shutdown";
+    case CloseReason::kProtocolViolation: return "Protocol Violation";
+    case CloseReason::kParseError: return "Parse Error";
+    case CloseReason::kMaxPayload: return "Maximum Message Payload Exceeded";
+    case CloseReason::kMaxControlLine: return "Maximum Control Line Exceeded";
+    case CloseReason::kAuthViolation: return "Authorization Violation";
+    case CloseReason::kAuthTimeout: return "Authentication Timeout";
+    case CloseReason::kSlowConsumerPendingBytes: return "Slow Consumer (Pending Bytes)";
+    case CloseReason::kSlowConsumerWriteDeadline: return "Slow Consumer (Write Deadline)";
+    case CloseReason::kStaleConnection: return "Stale Connection";
+    case CloseReason::kMaxConnections: return "Maximum Connections Exceeded";
+    case CloseReason::kWriteError: return "Write Error";
+    case CloseReason::kReadError: return "Read Error";
+    case CloseReason::kBadClientProtocol: return "Bad Client Protocol Version";
+    case CloseReason::kNoRespondersNeedsHeaders: return "No Responders Requires Headers";
+  }
+  return "Unknown";
+}
+
+ClientConnection::ClientConnection(EventLoop& loop, boost::asio::ip::tcp::socket socket, uint64_t client_id)
+    : loop_(loop),
+      server_(loop.server()),
+      socket_(std::move(socket)),
+      client_id_(client_id),
+      ping_timer_(loop.io()),
+      auth_timer_(loop.io()) {
+  const ServerOptions& o = server_.options();
+  parser_.set_limits({static_cast<size_t>(o.max_control_line), o.max_payload});
+  boost::system::error_code ec;
+  auto endpoint = socket_.remote_endpoint(ec);
+  if (!ec) {
+    client_ip_ = endpoint.address().to_string();
+    remote_address_ = fmt::format("{}:{}", client_ip_, endpoint.port());
+  }
+  socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+  socket_.non_blocking(true, ec);
+  started_at = std::chrono::system_clock::now();
+  last_input_ = Clock::now();
+  server_.live_connection_objects.fetch_add(1, std::memory_order_relaxed);
+}
+
+ClientConnection::~ClientConnection() { server_.live_connection_objects.fetch_sub(1, std::memory_order_relaxed); }
+
+void ClientConnection::Start(bool over_connection_limit) {
+  std::string info;
+  protocol::AppendInfo(info, server_.InfoJson(client_id_, client_ip_));
+  SendLocal(info);
+  if (over_connection_limit) {
+    SendError("maximum connections exceeded");
+    CloseAfterFlush(CloseReason::kMaxConnections);
+    loop_.FlushNoted();
+    return;
+  }
+  spdlog::debug("{} - cid:{} - Client connection created", remote_address_, client_id_);
+  const ServerOptions& o = server_.options();
+  if (o.auth_required()) ArmAuthTimer();
+  // The first PING comes early (at most 2 s) with up to 20 % jitter, as nats-server does.
+  auto first = std::min<std::chrono::nanoseconds>(o.ping_interval, kFirstPingMax);
+  thread_local std::minstd_rand jitter_rng{std::random_device{}()};
+  auto jitter = std::chrono::nanoseconds(first.count() / 5 > 0 ? jitter_rng() % (first.count() / 5) : 0);
+  ArmPingTimer(first + jitter);
+  loop_.FlushNoted();
+  ScheduleRead();
+}
+
+// ---------------------------------------------------------------- input
+
+void ClientConnection::ScheduleRead() {
+  socket_.async_wait(boost::asio::ip::tcp::socket::wait_read,
+                     [self = shared_from_this()](const boost::system::error_code& ec) {
+                       if (ec) {
+                         if (!self->closed_) self->CloseNow(CloseReason::kReadError);
+                         return;
+                       }
+                       self->OnReadable();
+                     });
+}
+
+void ClientConnection::OnReadable() {
+  if (closed_) return;
+  const int fd = socket_.native_handle();
+  size_t total = 0;
+  bool drained = false;
+  while (!closed_ && !close_after_flush_) {
+    std::vector<char>& scratch = loop_.scratch();
+    char* dst;
+    size_t room;
+    const bool into_partial = partial_.size > 0;
+    if (into_partial) {
+      partial_.Reserve(std::max(partial_min_bytes_, partial_.size + 16 * 1024));
+      dst = partial_.data.get() + partial_.size;
+      room = partial_.capacity - partial_.size;
+    } else {
+      dst = scratch.data();
+      room = scratch.size();
+    }
+    ssize_t n = ::recv(fd, dst, room, 0);
+    if (n == 0) {
+      CloseNow(CloseReason::kClientClosed);
+      return;
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        drained = true;
+        break;
+      }
+      CloseNow(CloseReason::kReadError);
+      return;
+    }
+    last_input_ = Clock::now();
+    size_t got = static_cast<size_t>(n);
+    total += got;
+    size_t min_bytes = 0;
+    if (into_partial) {
+      partial_.size += got;
+      size_t consumed = ProcessInput(partial_.data.get(), partial_.size, min_bytes);
+      if (closed_) return;
+      partial_.Consume(consumed);
+      partial_min_bytes_ = min_bytes;
+      if (partial_.size == 0 && partial_.capacity > kKeepBufferBytes) partial_.Release();
+    } else {
+      size_t consumed = ProcessInput(dst, got, min_bytes);
+      if (closed_) return;
+      size_t left = got - consumed;
+      if (left > 0) {
+        partial_.Reserve(std::max({min_bytes, left * 2, size_t{4096}}));
+        std::memcpy(partial_.data.get(), dst + consumed, left);
+        partial_.size = left;
+        partial_min_bytes_ = min_bytes;
+      }
+    }
+    if (total >= kMaxReadPerWakeup) break;
+  }
+  loop_.FlushNoted();
+  if (closed_ || close_after_flush_) return;
+  if (drained) {
+    ScheduleRead();
+  } else {
+    // More may be waiting: come back after the loop's other work.
+    boost::asio::post(loop_.io(), [self = shared_from_this()] { self->OnReadable(); });
+  }
+}
+
+size_t ClientConnection::ProcessInput(const char* data, size_t size, size_t& min_bytes) {
+  size_t pos = 0;
+  while (pos < size) {
+    ParsedOp op = parser_.Next(std::string_view(data + pos, size - pos));
+    if (op.status == ParseStatus::kNeedMore) {
+      pos += op.consumed;
+      min_bytes = op.min_bytes > op.consumed ? op.min_bytes - op.consumed : 0;
+      return pos;
+    }
+    if (op.status == ParseStatus::kError) {
+      HandleProtocolError(op);
+      return size;
+    }
+    pos += op.consumed;
+    if (!HandleOp(op)) return size;
+  }
+  min_bytes = 0;
+  return pos;
+}
+
+void ClientConnection::HandleProtocolError(const ParsedOp& op) {
+  CloseReason reason = CloseReason::kProtocolViolation;
+  switch (op.error) {
+    case ProtocolError::kUnknownOp: reason = CloseReason::kParseError; break;
+    case ProtocolError::kMaxPayload: reason = CloseReason::kMaxPayload; break;
+    case ProtocolError::kMaxControlLine: reason = CloseReason::kMaxControlLine; break;
+    default: break;
+  }
+  std::string_view text = protocol::ProtocolErrorText(op.error);
+  if (!text.empty()) SendError(text);
+  spdlog::debug("{} - cid:{} - Protocol error: {}", remote_address_, client_id_,
+                text.empty() ? "malformed arguments" : text);
+  CloseAfterFlush(reason);
+}
+
+bool ClientConnection::HandleOp(const ParsedOp& op) {
+  if (server_.options().trace) {
+    spdlog::trace("{} - cid:{} - <<- op {} {}", remote_address_, client_id_, static_cast<int>(op.op),
+                  op.subject.empty() ? op.sid : op.subject);
+  }
+  // With auth configured, nothing but CONNECT is accepted first.
+  if (!authorized_ && server_.options().auth_required() && op.op != ClientOp::kConnect) {
+    SendError("Authorization Violation");
+    CloseAfterFlush(CloseReason::kAuthViolation);
+    return false;
+  }
+  switch (op.op) {
+    case ClientOp::kConnect:
+      return HandleConnect(op.json);
+    case ClientOp::kPub:
+    case ClientOp::kHPub:
+      HandlePub(op);
+      return !close_after_flush_;
+    case ClientOp::kSub:
+      HandleSub(op);
+      return true;
+    case ClientOp::kUnsub:
+      HandleUnsub(op);
+      return true;
+    case ClientOp::kPing:
+      SendLocal(protocol::kPong);
+      return true;
+    case ClientOp::kPong:
+      pings_outstanding_ = 0;
+      if (!rtt_measured_) rtt_measured_ = true;
+      return true;
+    case ClientOp::kInfo: {
+      auto j = nlohmann::json::parse(op.json, nullptr, false);
+      if (j.is_discarded()) {
+        CloseAfterFlush(CloseReason::kProtocolViolation);
+        return false;
+      }
+      return true;
+    }
+    case ClientOp::kOk:
+      return true;
+    case ClientOp::kErr:
+      CloseAfterFlush(CloseReason::kClientClosed);
+      return false;
+  }
+  return true;
+}
+
+bool ClientConnection::HandleConnect(std::string_view json) {
+  auto j = nlohmann::json::parse(json, nullptr, false);
+  ConnectOptions next = opts_;
+  std::string user, pass, token, account;
+  bool new_account = false;
+  bool ok = !j.is_discarded() && j.is_object();
+  if (ok) {
+    ok = ReadBool(j, "verbose", next.verbose) && ReadBool(j, "pedantic", next.pedantic) &&
+         ReadBool(j, "echo", next.echo) && ReadBool(j, "headers", next.headers) &&
+         ReadBool(j, "no_responders", next.no_responders) && ReadInt(j, "protocol", next.protocol) &&
+         ReadString(j, "name", next.name) && ReadString(j, "lang", next.lang) &&
+         ReadString(j, "version", next.version) && ReadString(j, "user", user) && ReadString(j, "pass", pass) &&
+         ReadString(j, "auth_token", token) && ReadString(j, "account", account) &&
+         ReadBool(j, "new_account", new_account);
+  }
+  if (!ok) {
+    spdlog::debug("{} - cid:{} - Invalid CONNECT", remote_address_, client_id_);
+    CloseAfterFlush(CloseReason::kProtocolViolation);
+    return false;
+  }
+  const ServerOptions& o = server_.options();
+  bool authorized = account.empty() && !new_account;
+  if (authorized && o.auth_required()) {
+    if (!o.token.empty()) {
+      authorized = SecretEquals(token, o.token);
+    } else {
+      authorized = SecretEquals(user, o.user) && SecretEquals(pass, o.password);
+    }
+  }
+  if (!authorized) {
+    spdlog::info("{} - cid:{} - authentication error", remote_address_, client_id_);
+    SendError("Authorization Violation");
+    CloseAfterFlush(CloseReason::kAuthViolation);
+    return false;
+  }
+  if (next.protocol < 0 || next.protocol > 1) {
+    SendError("invalid client protocol");
+    CloseAfterFlush(CloseReason::kBadClientProtocol);
+    return false;
+  }
+  if (next.no_responders && !next.headers) {
+    SendError("no responders requires headers support");
+    CloseAfterFlush(CloseReason::kNoRespondersNeedsHeaders);
+    return false;
+  }
+  opts_ = next;
+  headers_.store(opts_.headers, std::memory_order_relaxed);
+  parser_.set_headers_allowed(opts_.headers);
+  connect_received_ = true;
+  authorized_ = true;
+  auth_timer_.cancel();
+  SendOk();
+  return true;
+}
+
+void ClientConnection::HandlePub(const ParsedOp& op) {
+  const size_t size = op.header.size() + op.payload.size();
+  in_msgs.store(in_msgs.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  in_bytes.store(in_bytes.load(std::memory_order_relaxed) + size, std::memory_order_relaxed);
+  loop_.stats.CountIn(size);
+
+  if (opts_.pedantic && !IsValidLiteralSubject(op.subject)) {
+    SendError("Invalid Publish Subject");
+  } else if (StartsWith(op.subject, "_GR_.")) {
+    SendError(fmt::format("Permissions Violation for Publish to \"{}\"", op.subject));
+  } else if (!op.reply.empty() && (StartsWith(op.reply, "_R_.") || StartsWith(op.reply, "_GR_.") ||
+                                   StartsWith(op.reply, "$JS.ACK."))) {
+    SendError(fmt::format("Permissions Violation for Publish with Reply of \"{}\"", op.reply));
+  } else {
+    router::Message msg{op.subject, op.reply, op.header, op.payload};
+    auto outcome = server_.router().Route(msg, this, opts_.echo, loop_.match_cache());
+    if (outcome.delivered == 0 && !op.reply.empty() && opts_.no_responders) SendNoResponders(op.reply);
+  }
+  SendOk();
+}
+
+void ClientConnection::SendNoResponders(std::string_view reply) {
+  auto result = server_.router().Match(reply, loop_.match_cache());
+  for (const auto& sub : result->plain) {
+    if (sub->sink() != this || sub->closed()) continue;
+    static constexpr std::string_view kHeader = "NATS/1.0 503\r\n\r\n";
+    router::Message status{reply, {}, kHeader, {}};
+    Deliver(*sub, status);
+    return;
+  }
+}
+
+void ClientConnection::HandleSub(const ParsedOp& op) {
+  const ServerOptions& o = server_.options();
+  if (op.queue == "_sys_") {
+    SendError(fmt::format("Permissions Violation for Subscription to \"{}\" using queue \"{}\"", op.subject,
+                          op.queue));
+    return;
+  }
+  std::string sid(op.sid);
+  if (subscriptions_.count(sid)) {
+    SendOk();  // a reused sid is ignored, first one wins
+    return;
+  }
+  if (o.max_subscriptions > 0 && subscriptions_.size() >= static_cast<size_t>(o.max_subscriptions)) {
+    SendError("maximum subscriptions exceeded");
+    return;
+  }
+  if (!IsValidSubject(op.subject)) {
+    SendError("Invalid Subject");
+    return;
+  }
+  auto sub = std::make_shared<router::Subscription>(shared_from_this(), std::string(op.subject),
+                                                    std::string(op.queue), sid);
+  server_.router().Insert(sub);
+  subscriptions_.emplace(std::move(sid), std::move(sub));
+  SendOk();
+}
+
+void ClientConnection::HandleUnsub(const ParsedOp& op) {
+  auto it = subscriptions_.find(std::string(op.sid));
+  if (it != subscriptions_.end()) {
+    auto sub = it->second;
+    uint64_t max = op.unsub_max > 0 ? static_cast<uint64_t>(op.unsub_max) : 0;
+    if (max > 0 && sub->delivered() < max) {
+      sub->set_max_messages(max);
+      if (sub->delivered() >= max) {  // raced with deliveries
+        server_.router().Remove(sub);
+        subscriptions_.erase(it);
+      }
+    } else {
+      server_.router().Remove(sub);
+      subscriptions_.erase(it);
+    }
+  }
+  SendOk();
+}
+
+// ---------------------------------------------------------------- output
+
+bool ClientConnection::Deliver(router::Subscription& sub, const router::Message& m) {
+  if (close_requested_.load(std::memory_order_relaxed)) return false;
+  const bool headers = headers_.load(std::memory_order_relaxed);
+  const size_t frame =
+      protocol::MessageFrameSize(m.subject, sub.sid(), m.reply, m.header.size(), m.payload.size(), headers);
+  {
+    std::lock_guard lock(out_mutex_);
+    const size_t pending = out_pending_.size() + out_inflight_bytes_.load(std::memory_order_relaxed);
+    if (pending + frame > static_cast<size_t>(server_.options().max_pending)) {
+      // Fall through to the close below, outside the lock.
+    } else {
+      protocol::AppendMessage(out_pending_, m.subject, sub.sid(), m.reply, m.header, m.payload, headers);
+      out_msgs_ += 1;
+      out_bytes_ += m.header.size() + m.payload.size();
+      goto delivered;
+    }
+  }
+  server_.slow_consumers.fetch_add(1, std::memory_order_relaxed);
+  spdlog::info("{} - cid:{} - Slow Consumer Detected: MaxPending of {} Exceeded", remote_address_, client_id_,
+               server_.options().max_pending);
+  RequestClose(CloseReason::kSlowConsumerPendingBytes);
+  return false;
+
+delivered:
+  EventLoop* current = EventLoop::Current();
+  if (current != nullptr) current->stats.CountOut(m.header.size() + m.payload.size());
+  if (!flush_noted.exchange(true, std::memory_order_acq_rel)) {
+    auto self = shared_from_this();
+    if (current != nullptr) {
+      current->NoteOutput(self);
+    } else {
+      boost::asio::post(loop_.io(), [self] {
+        self->flush_noted.store(false, std::memory_order_release);
+        self->Flush();
+      });
+    }
+  }
+  return true;
+}
+
+void ClientConnection::OnSubscriptionExpired(router::Subscription& sub) {
+  auto self = shared_from_this();
+  std::string sid = sub.sid();
+  const router::Subscription* which = &sub;
+  auto erase = [self, sid = std::move(sid), which] {
+    auto it = self->subscriptions_.find(sid);
+    if (it != self->subscriptions_.end() && it->second.get() == which) self->subscriptions_.erase(it);
+  };
+  if (loop_.InThisLoop()) {
+    erase();
+  } else {
+    boost::asio::post(loop_.io(), std::move(erase));
+  }
+}
+
+void ClientConnection::SendLocal(std::string_view bytes) {
+  {
+    std::lock_guard lock(out_mutex_);
+    out_pending_.append(bytes);
+  }
+  if (!flush_noted.exchange(true, std::memory_order_acq_rel)) loop_.NoteOutput(shared_from_this());
+}
+
+void ClientConnection::SendError(std::string_view text) {
+  std::string frame;
+  protocol::AppendError(frame, text);
+  SendLocal(frame);
+}
+
+void ClientConnection::Flush() {
+  if (closed_ || writing_) return;
+  {
+    std::lock_guard lock(out_mutex_);
+    if (out_pending_.empty()) {
+      // nothing to write
+    } else {
+      out_inflight_.swap(out_pending_);
+      out_inflight_bytes_.store(out_inflight_.size(), std::memory_order_relaxed);
+    }
+  }
+  if (out_inflight_.empty()) {
+    if (close_after_flush_) CloseNow(close_reason_);
+    return;
+  }
+  writing_ = true;
+  write_started_ = Clock::now();
+  boost::asio::async_write(socket_, boost::asio::buffer(out_inflight_),
+                           [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+                             self->OnWriteDone(ec, n);
+                           });
+}
+
+void ClientConnection::OnWriteDone(const boost::system::error_code& ec, size_t) {
+  writing_ = false;
+  if (closed_) return;
+  if (ec) {
+    CloseNow(CloseReason::kWriteError);
+    return;
+  }
+  out_inflight_bytes_.store(0, std::memory_order_relaxed);
+  if (out_inflight_.capacity() > kKeepBufferBytes) {
+    std::string().swap(out_inflight_);
+  } else {
+    out_inflight_.clear();
+  }
+  Flush();
+}
+
+// ---------------------------------------------------------------- lifecycle
+
+void ClientConnection::RequestClose(CloseReason reason) {
+  if (close_requested_.exchange(true)) return;
+  auto self = shared_from_this();
+  boost::asio::post(loop_.io(), [self, reason] { self->CloseNow(reason); });
+}
+
+void ClientConnection::CloseAfterFlush(CloseReason reason) {
+  if (closed_) return;
+  close_after_flush_ = true;
+  close_reason_ = reason;
+  close_requested_.store(true, std::memory_order_relaxed);
+  // The final flush happens at the end of the read batch (FlushNoted), or now
+  // when nothing was noted.
+  if (!flush_noted.exchange(true, std::memory_order_acq_rel)) loop_.NoteOutput(shared_from_this());
+}
+
+void ClientConnection::CloseNow(CloseReason reason) {
+  if (closed_) return;
+  auto self = shared_from_this();  // Forget() below may drop the loop's reference
+  closed_ = true;
+  close_requested_.store(true, std::memory_order_relaxed);
+  for (auto& [sid, sub] : subscriptions_) server_.router().Remove(sub);
+  subscriptions_.clear();
+  boost::system::error_code ec;
+  ping_timer_.cancel();
+  auth_timer_.cancel();
+  socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  {
+    std::lock_guard lock(out_mutex_);
+    std::string().swap(out_pending_);
+  }
+  std::string().swap(out_inflight_);
+  partial_.Release();
+  server_.current_connections.fetch_sub(1, std::memory_order_relaxed);
+  if (reason == CloseReason::kSlowConsumerWriteDeadline || reason == CloseReason::kSlowConsumerPendingBytes ||
+      reason == CloseReason::kStaleConnection || reason == CloseReason::kAuthViolation ||
+      reason == CloseReason::kAuthTimeout) {
+    spdlog::info("{} - cid:{} - Client connection closed: {}", remote_address_, client_id_, CloseReasonText(reason));
+  } else {
+    spdlog::debug("{} - cid:{} - Client connection closed: {}", remote_address_, client_id_,
+                  CloseReasonText(reason));
+  }
+  loop_.Forget(this);
+}
+
+void ClientConnection::Sweep(Clock::time_point now) {
+  if (closed_) return;
+  if (writing_ && now - write_started_ > server_.options().write_deadline) {
+    server_.slow_consumers.fetch_add(1, std::memory_order_relaxed);
+    spdlog::info("{} - cid:{} - Slow Consumer Detected: WriteDeadline of {}ms exceeded", remote_address_,
+                 client_id_,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(server_.options().write_deadline).count());
+    CloseNow(close_after_flush_ ? close_reason_ : CloseReason::kSlowConsumerWriteDeadline);
+  }
+}
+
+void ClientConnection::ArmPingTimer(std::chrono::nanoseconds delay) {
+  ping_timer_.expires_after(delay);
+  ping_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec) self->OnPingTimer();
+  });
+}
+
+void ClientConnection::OnPingTimer() {
+  if (closed_ || close_after_flush_) return;
+  const ServerOptions& o = server_.options();
+  const auto now = Clock::now();
+  // Skip the PING when the client was active within the interval, once its
+  // round trip has been measured.
+  const bool active = now - last_input_ < o.ping_interval;
+  if (!rtt_measured_ || !active) {
+    if (pings_outstanding_ + 1 > o.ping_max) {
+      spdlog::debug("{} - cid:{} - Stale Client Connection - Closing", remote_address_, client_id_);
+      SendError("Stale Connection");
+      CloseAfterFlush(CloseReason::kStaleConnection);
+      loop_.FlushNoted();
+      return;
+    }
+    ++pings_outstanding_;
+    ping_sent_at_ = now;
+    SendLocal(protocol::kPing);
+    loop_.FlushNoted();
+  }
+  ArmPingTimer(o.ping_interval);
+}
+
+void ClientConnection::ArmAuthTimer() {
+  auth_timer_.expires_after(server_.options().auth_timeout);
+  auth_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->closed_ || self->authorized_) return;
+    self->SendError("Authentication Timeout");
+    self->CloseAfterFlush(CloseReason::kAuthTimeout);
+    self->loop_.FlushNoted();
+  });
+}
+
+}  // namespace sluice::server

@@ -1,0 +1,181 @@
+// ClientConnection: one NATS client on a TCP socket.
+//
+// Owned by one EventLoop; every method but Deliver(), OnSubscriptionExpired()
+// and RequestClose() runs on that loop's thread. Deliver() may run on any
+// loop's thread: it appends a frame to the outbound buffer under out_mutex_
+// (a leaf lock, see docs/LOCKING.md) and the publisher's loop later asks this
+// connection's loop to flush.
+#pragma once
+
+#include <atomic>
+#include <utility>  // before Boost 1.74 asio: its awaitable.hpp needs std::exchange
+#include <boost/asio.hpp>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "protocol/client_parser.h"
+#include "router/router.h"
+
+namespace sluice::server {
+
+class EventLoop;
+class Server;
+
+// Why a connection closed (the texts nats-server's /connz shows).
+enum class CloseReason {
+  kClientClosed,
+  kServerShutdown,
+  kProtocolViolation,
+  kParseError,
+  kMaxPayload,
+  kMaxControlLine,
+  kAuthViolation,
+  kAuthTimeout,
+  kSlowConsumerPendingBytes,
+  kSlowConsumerWriteDeadline,
+  kStaleConnection,
+  kMaxConnections,
+  kWriteError,
+  kReadError,
+  kBadClientProtocol,
+  kNoRespondersNeedsHeaders,
+};
+const char* CloseReasonText(CloseReason reason);
+
+class ClientConnection : public router::SubscriberSink, public std::enable_shared_from_this<ClientConnection> {
+ public:
+  ClientConnection(EventLoop& loop, boost::asio::ip::tcp::socket socket, uint64_t client_id);
+  ~ClientConnection() override;
+
+  // Loop thread: sends INFO and starts reading.
+  void Start(bool over_connection_limit);
+
+  // router::SubscriberSink (any thread)
+  bool Deliver(router::Subscription& subscription, const router::Message& message) override;
+  void OnSubscriptionExpired(router::Subscription& subscription) override;
+
+  // Any thread: closes the connection on its loop.
+  void RequestClose(CloseReason reason);
+
+  // Loop thread.
+  void Flush();  // writes what is pending (if no write is in flight)
+  void Sweep(std::chrono::steady_clock::time_point now);
+  void CloseAfterFlush(CloseReason reason);
+  void CloseNow(CloseReason reason);
+  bool closed() const { return closed_; }
+  uint64_t client_id() const { return client_id_; }
+  EventLoop& loop() { return loop_; }
+
+  // Claimed by the loop that notes this connection for a flush (see EventLoop::NoteOutput).
+  std::atomic<bool> flush_noted{false};
+
+ private:
+  struct ConnectOptions {
+    bool verbose = true;  // nats-server's pre-CONNECT defaults
+    bool pedantic = true;
+    bool echo = true;
+    bool headers = false;
+    bool no_responders = false;
+    int protocol = 0;
+    std::string name, lang, version;
+  };
+
+  void ScheduleRead();
+  void OnReadable();
+  // Parses `data`; returns bytes consumed (the rest must be kept).
+  size_t ProcessInput(const char* data, size_t size, size_t& min_bytes);
+  bool HandleOp(const protocol::ParsedOp& op);  // false: stop processing (closing)
+  bool HandleConnect(std::string_view json);
+  void HandlePub(const protocol::ParsedOp& op);
+  void HandleSub(const protocol::ParsedOp& op);
+  void HandleUnsub(const protocol::ParsedOp& op);
+  void HandleProtocolError(const protocol::ParsedOp& op);
+
+  // Output from this connection's own thread (replies to its own ops).
+  void SendLocal(std::string_view bytes);
+  void SendError(std::string_view text);
+  void SendOk() {
+    if (opts_.verbose) SendLocal("+OK\r\n");
+  }
+  void SendNoResponders(std::string_view reply);
+
+  void StartWrite();
+  void OnWriteDone(const boost::system::error_code& ec, size_t bytes);
+  void ArmPingTimer(std::chrono::nanoseconds delay);
+  void OnPingTimer();
+  void ArmAuthTimer();
+
+  EventLoop& loop_;
+  Server& server_;
+  boost::asio::ip::tcp::socket socket_;
+  uint64_t client_id_;
+  std::string remote_address_;  // "ip:port" for logs
+  std::string client_ip_;
+  protocol::ClientParser parser_;
+  ConnectOptions opts_;
+  bool connect_received_ = false;
+  bool authorized_ = false;
+
+  // Input: bytes of an operation split across reads (uninitialised storage,
+  // so a large payload arriving in pieces is not zero-filled again and again).
+  struct PartialInput {
+    std::unique_ptr<char[]> data;
+    size_t size = 0;
+    size_t capacity = 0;
+    void Reserve(size_t want) {
+      if (want <= capacity) return;
+      std::unique_ptr<char[]> bigger(new char[want]);
+      if (size > 0) std::memcpy(bigger.get(), data.get(), size);
+      data = std::move(bigger);
+      capacity = want;
+    }
+    void Consume(size_t n) {
+      if (n > 0 && n < size) std::memmove(data.get(), data.get() + n, size - n);
+      size -= n;
+    }
+    void Release() {
+      data.reset();
+      size = capacity = 0;
+    }
+  };
+  PartialInput partial_;
+  size_t partial_min_bytes_ = 0;
+
+  // Output. pending_ is shared with publishers on other threads.
+  std::mutex out_mutex_;
+  std::string out_pending_;  // guarded by out_mutex_
+  std::atomic<size_t> out_inflight_bytes_{0};
+  std::atomic<bool> headers_{false};  // CONNECT's headers, read by publishers' threads
+  uint64_t out_msgs_ = 0;             // guarded by out_mutex_
+  uint64_t out_bytes_ = 0;            // guarded by out_mutex_
+  std::string out_inflight_;  // loop thread only
+  bool writing_ = false;
+  std::chrono::steady_clock::time_point write_started_;
+  bool close_after_flush_ = false;
+  CloseReason close_reason_ = CloseReason::kClientClosed;
+  std::atomic<bool> close_requested_{false};
+  bool closed_ = false;
+
+  // Subscriptions by sid.
+  std::unordered_map<std::string, std::shared_ptr<router::Subscription>> subscriptions_;
+
+  // Keepalive.
+  boost::asio::steady_timer ping_timer_;
+  boost::asio::steady_timer auth_timer_;
+  int pings_outstanding_ = 0;
+  bool rtt_measured_ = false;
+  std::chrono::steady_clock::time_point last_input_;
+  std::chrono::steady_clock::time_point ping_sent_at_;
+
+ public:
+  // Statistics (monitoring).
+  // in_* are written by the loop thread only; relaxed atomics for readers.
+  std::atomic<uint64_t> in_msgs{0}, in_bytes{0};
+  std::chrono::system_clock::time_point started_at;
+};
+
+}  // namespace sluice::server

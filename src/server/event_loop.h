@@ -1,0 +1,95 @@
+// EventLoop: one thread, one io_context, the connections it owns.
+//
+// A connection is created on, read on, written on and closed on its loop's
+// thread only. Other threads reach it in two ways: Deliver() appends to its
+// outbound buffer under the connection's outbound lock, and a flush request
+// is posted to its loop (once per publisher read batch, not per message).
+#pragma once
+
+#include <utility>  // before Boost 1.74 asio: its awaitable.hpp needs std::exchange
+#include <boost/asio.hpp>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "router/router.h"
+
+namespace sluice::server {
+
+class ClientConnection;
+class Server;
+
+class EventLoop {
+ public:
+  EventLoop(Server& server, int index);
+  ~EventLoop();
+
+  boost::asio::io_context& io() { return io_; }
+  int index() const { return index_; }
+  Server& server() { return server_; }
+  router::MatchCache& match_cache() { return match_cache_; }
+
+  void Start();  // runs the thread
+  void Join();
+  bool InThisLoop() const { return std::this_thread::get_id() == thread_id_; }
+
+  // Loop thread only.
+  void Adopt(std::shared_ptr<ClientConnection> connection);
+  void Forget(ClientConnection* connection);
+  size_t connection_count() const { return connections_.size(); }
+  std::vector<std::shared_ptr<ClientConnection>> SnapshotConnections() const;
+
+  // Called (on this loop's thread) while processing input: `target` got
+  // output that must be flushed when the current read batch ends.
+  void NoteOutput(const std::shared_ptr<ClientConnection>& target);
+  // Ends a read batch: flushes local targets, posts flushes to other loops.
+  void FlushNoted();
+
+  // The loop running on the calling thread, or nullptr.
+  static EventLoop* Current();
+
+  // Message counters of this loop (written by its thread only).
+  struct Stats {
+    std::atomic<uint64_t> in_msgs{0}, in_bytes{0}, out_msgs{0}, out_bytes{0};
+    void CountIn(size_t bytes) {
+      in_msgs.store(in_msgs.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      in_bytes.store(in_bytes.load(std::memory_order_relaxed) + bytes, std::memory_order_relaxed);
+    }
+    void CountOut(size_t bytes) {
+      out_msgs.store(out_msgs.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      out_bytes.store(out_bytes.load(std::memory_order_relaxed) + bytes, std::memory_order_relaxed);
+    }
+  };
+  Stats stats;
+
+  // Read scratch shared by every connection of this loop: a connection keeps
+  // bytes of its own only for an operation split across reads.
+  std::vector<char>& scratch() { return scratch_; }
+
+  // Shutdown support: stop once every connection closed or the deadline passed.
+  void BeginDrain(std::chrono::steady_clock::time_point deadline);
+
+ private:
+  void ScheduleSweep();
+  void Sweep();
+  void CheckDrained();
+
+  Server& server_;
+  int index_;
+  boost::asio::io_context io_{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::thread thread_;
+  std::thread::id thread_id_;
+  router::MatchCache match_cache_;
+  std::unordered_map<ClientConnection*, std::shared_ptr<ClientConnection>> connections_;
+  std::vector<std::shared_ptr<ClientConnection>> noted_;
+  std::vector<char> scratch_;
+  boost::asio::steady_timer sweep_timer_;
+  bool draining_ = false;
+  std::chrono::steady_clock::time_point drain_deadline_;
+};
+
+}  // namespace sluice::server

@@ -1,0 +1,64 @@
+// ServerOptions: everything the server can be told, from flags and (later)
+// the config file, with nats-server's names and defaults.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sluice::server {
+
+struct ServerOptions {
+  std::string host = "0.0.0.0";
+  int port = 4222;  // -1: a random free port
+  std::string server_name;
+  int http_port = 0;  // monitoring; 0 = off
+
+  // Logging
+  bool debug = false;
+  bool trace = false;
+  bool logtime = true;
+  std::string log_file;
+
+  // Limits (nats-server defaults)
+  int64_t max_payload = 1024 * 1024;
+  int64_t max_pending = 64 * 1024 * 1024;
+  int64_t max_connections = 64 * 1024;
+  int64_t max_subscriptions = 0;  // 0 = unlimited
+  int64_t max_control_line = 4096;
+  std::chrono::nanoseconds ping_interval = std::chrono::minutes(2);
+  int64_t ping_max = 2;
+  std::chrono::nanoseconds write_deadline = std::chrono::seconds(10);
+  std::chrono::nanoseconds auth_timeout = std::chrono::seconds(2);
+
+  // Simple auth (one user or one token); the full model comes with the
+  // config-file authorization block.
+  std::string user;
+  std::string password;
+  std::string token;
+
+  // JetStream (validated now, used by the JetStream layer)
+  bool jetstream = false;
+  std::string store_dir;
+
+  std::string config_file;
+  bool check_config_only = false;
+
+  // Threads running event loops (0 = one per core).
+  int event_loops = 0;
+
+  bool auth_required() const { return !user.empty() || !token.empty(); }
+};
+
+// Parses argv (Go-flag style, as nats-server: -p 4222, --port=4222, -js,
+// -DV ...) and the config file it names. Flags override the file.
+// Returns std::nullopt and fills `exit_code` when the program should exit
+// right away (help/version printed: 0; bad input: 1, message on stderr).
+std::optional<ServerOptions> ParseCommandLine(int argc, char** argv, int& exit_code);
+
+// Checks the combination of options; returns an error text or "".
+std::string ValidateOptions(const ServerOptions& options);
+
+}  // namespace sluice::server
