@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -81,7 +82,11 @@ class Subscription {
 // A per-thread cache of match results, owned by the caller of Match/Route.
 class MatchCache {
  public:
-  explicit MatchCache(size_t max_entries = 4096) : max_entries_(max_entries) {}
+  explicit MatchCache(size_t max_entries = 4096)
+      : max_entries_(max_entries),
+        random_state_(((reinterpret_cast<uintptr_t>(this) * 0x9E3779B97F4A7C15ull) ^
+                       static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())) |
+                      1) {}
   uint64_t hits() const { return hits_; }
   uint64_t misses() const { return misses_; }
   size_t size() const { return entries_.size(); }
@@ -96,7 +101,7 @@ class MatchCache {
   uint64_t generation_ = 0;
   uint64_t hits_ = 0;
   uint64_t misses_ = 0;
-  uint64_t random_state_ = 0x9E3779B97F4A7C15ull;
+  uint64_t random_state_;
   std::unordered_map<std::string, std::shared_ptr<const MatchResult>, StringHash, std::equal_to<>> entries_;
 };
 

@@ -141,7 +141,11 @@ void SubjectTrie::MatchIn(const Node& node, std::string_view rest, bool at_end, 
 
 MatchResult SubjectTrie::Match(std::string_view subject) const {
   MatchResult out;
-  if (subject.empty()) return out;
+  // A subject with an empty token ("foo.", ".foo", "a..b") matches nothing,
+  // not even '>': nats-server 2.9.10 delivers such a publish to no one.
+  if (subject.empty() || subject.front() == '.' || subject.back() == '.' ||
+      subject.find("..") != std::string_view::npos)
+    return out;
   std::unordered_map<std::string_view, size_t> group_index;
   MatchIn(*root_, subject, false, out, group_index);
   return out;

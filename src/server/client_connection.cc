@@ -27,6 +27,11 @@ namespace {
 constexpr size_t kMaxReadPerWakeup = 1 << 20;  // fairness between connections of a loop
 constexpr size_t kKeepBufferBytes = 64 * 1024;  // larger idle buffers are released
 constexpr std::chrono::seconds kFirstPingMax{2};
+// A publisher feeding a consumer that is behind is paused for at most this
+// long per read batch (nats-server stalls its producers likewise), checking
+// every kStallCheck whether the consumer has caught up.
+constexpr std::chrono::milliseconds kMaxStall{1000};
+constexpr std::chrono::microseconds kStallCheck{500};
 
 // Reads a JSON field of CONNECT with Go's strictness: a wrong type is an error.
 bool ReadBool(const nlohmann::json& j, const char* key, bool& out) {
@@ -97,7 +102,8 @@ ClientConnection::ClientConnection(EventLoop& loop, boost::asio::ip::tcp::socket
       socket_(std::move(socket)),
       client_id_(client_id),
       ping_timer_(loop.io()),
-      auth_timer_(loop.io()) {
+      auth_timer_(loop.io()),
+      stall_timer_(loop.io()) {
   const ServerOptions& o = server_.options();
   parser_.set_limits({static_cast<size_t>(o.max_control_line), o.max_payload});
   boost::system::error_code ec;
@@ -152,6 +158,7 @@ void ClientConnection::ScheduleRead() {
 
 void ClientConnection::OnReadable() {
   if (closed_) return;
+  loop_.TakeStall();  // a stall noted outside a read batch is not ours
   const int fd = socket_.native_handle();
   size_t total = 0;
   bool drained = false;
@@ -208,6 +215,10 @@ void ClientConnection::OnReadable() {
   }
   loop_.FlushNoted();
   if (closed_ || close_after_flush_) return;
+  if (auto stalled_on = loop_.TakeStall(); !stalled_on.expired()) {
+    StallReads(std::move(stalled_on), Clock::now() + kMaxStall);
+    return;
+  }
   if (drained) {
     ScheduleRead();
   } else {
@@ -439,6 +450,7 @@ bool ClientConnection::Deliver(router::Subscription& sub, const router::Message&
   const bool headers = headers_.load(std::memory_order_relaxed);
   const size_t frame =
       protocol::MessageFrameSize(m.subject, sub.sid(), m.reply, m.header.size(), m.payload.size(), headers);
+  size_t pending_after = 0;
   {
     std::lock_guard lock(out_mutex_);
     const size_t pending = out_pending_.size() + out_inflight_bytes_.load(std::memory_order_relaxed);
@@ -448,6 +460,7 @@ bool ClientConnection::Deliver(router::Subscription& sub, const router::Message&
       protocol::AppendMessage(out_pending_, m.subject, sub.sid(), m.reply, m.header, m.payload, headers);
       out_msgs_ += 1;
       out_bytes_ += m.header.size() + m.payload.size();
+      pending_after = pending + frame;
       goto delivered;
     }
   }
@@ -459,7 +472,10 @@ bool ClientConnection::Deliver(router::Subscription& sub, const router::Message&
 
 delivered:
   EventLoop* current = EventLoop::Current();
-  if (current != nullptr) current->stats.CountOut(m.header.size() + m.payload.size());
+  if (current != nullptr) {
+    current->stats.CountOut(m.header.size() + m.payload.size());
+    if (pending_after > StallThreshold()) current->NoteStall(weak_from_this());
+  }
   if (!flush_noted.exchange(true, std::memory_order_acq_rel)) {
     auto self = shared_from_this();
     if (current != nullptr) {
@@ -472,6 +488,30 @@ delivered:
     }
   }
   return true;
+}
+
+size_t ClientConnection::PendingBytes() {
+  std::lock_guard lock(out_mutex_);
+  return out_pending_.size() + out_inflight_bytes_.load(std::memory_order_relaxed);
+}
+
+size_t ClientConnection::StallThreshold() const {
+  return static_cast<size_t>(server_.options().max_pending) / 4 * 3;
+}
+
+void ClientConnection::StallReads(std::weak_ptr<ClientConnection> receiver, Clock::time_point until) {
+  auto r = receiver.lock();
+  if (!r || r->closed_ || r->close_requested_.load(std::memory_order_relaxed) ||
+      r->PendingBytes() < r->StallThreshold() || Clock::now() >= until) {
+    OnReadable();  // resume; re-arms the read wait itself
+    return;
+  }
+  stall_timer_.expires_after(kStallCheck);
+  stall_timer_.async_wait([self = shared_from_this(), receiver = std::move(receiver),
+                           until](const boost::system::error_code& ec) {
+    if (ec || self->closed_) return;
+    self->StallReads(receiver, until);
+  });
 }
 
 void ClientConnection::OnSubscriptionExpired(router::Subscription& sub) {
@@ -570,6 +610,7 @@ void ClientConnection::CloseNow(CloseReason reason) {
   boost::system::error_code ec;
   ping_timer_.cancel();
   auth_timer_.cancel();
+  stall_timer_.cancel();
   socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
   {

@@ -70,6 +70,12 @@ class ClientConnection : public router::SubscriberSink, public std::enable_share
   uint64_t client_id() const { return client_id_; }
   EventLoop& loop() { return loop_; }
 
+  // Bytes queued for this connection and not yet written (any thread).
+  size_t PendingBytes();
+  // Above this much pending output, publishers feeding this connection are
+  // paused (their reads, not their loop) until it drains or the stall budget ends.
+  size_t StallThreshold() const;
+
   // Claimed by the loop that notes this connection for a flush (see EventLoop::NoteOutput).
   std::atomic<bool> flush_noted{false};
 
@@ -108,6 +114,7 @@ class ClientConnection : public router::SubscriberSink, public std::enable_share
   void ArmPingTimer(std::chrono::nanoseconds delay);
   void OnPingTimer();
   void ArmAuthTimer();
+  void StallReads(std::weak_ptr<ClientConnection> receiver, std::chrono::steady_clock::time_point until);
 
   EventLoop& loop_;
   Server& server_;
@@ -166,6 +173,7 @@ class ClientConnection : public router::SubscriberSink, public std::enable_share
   // Keepalive.
   boost::asio::steady_timer ping_timer_;
   boost::asio::steady_timer auth_timer_;
+  boost::asio::steady_timer stall_timer_;
   int pings_outstanding_ = 0;
   bool rtt_measured_ = false;
   std::chrono::steady_clock::time_point last_input_;

@@ -48,6 +48,11 @@ class EventLoop {
   // Ends a read batch: flushes local targets, posts flushes to other loops.
   void FlushNoted();
 
+  // A delivery in the current read batch left its receiver far behind: the
+  // connection being read should pause (see ClientConnection::StallReads).
+  void NoteStall(std::weak_ptr<ClientConnection> receiver) { stall_ = std::move(receiver); }
+  std::weak_ptr<ClientConnection> TakeStall() { return std::exchange(stall_, {}); }
+
   // The loop running on the calling thread, or nullptr.
   static EventLoop* Current();
 
@@ -87,6 +92,7 @@ class EventLoop {
   std::unordered_map<ClientConnection*, std::shared_ptr<ClientConnection>> connections_;
   std::vector<std::shared_ptr<ClientConnection>> noted_;
   std::vector<char> scratch_;
+  std::weak_ptr<ClientConnection> stall_;
   boost::asio::steady_timer sweep_timer_;
   bool draining_ = false;
   std::chrono::steady_clock::time_point drain_deadline_;
