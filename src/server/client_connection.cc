@@ -371,19 +371,25 @@ void ClientConnection::HandlePub(const ParsedOp& op) {
   in_bytes.store(in_bytes.load(std::memory_order_relaxed) + size, std::memory_order_relaxed);
   loop_.stats.CountIn(size);
 
-  if (opts_.pedantic && !IsValidLiteralSubject(op.subject)) {
-    SendError("Invalid Publish Subject");
-  } else if (StartsWith(op.subject, "_GR_.")) {
+  // nats-server's order: a pedantic client's bad subject is reported but the
+  // message still goes out; reserved prefixes stop it. The +OK of a verbose
+  // client precedes any copy of the message it receives itself.
+  if (opts_.pedantic && !IsValidLiteralSubject(op.subject)) SendError("Invalid Publish Subject");
+  if (StartsWith(op.subject, "_GR_.")) {
     SendError(fmt::format("Permissions Violation for Publish to \"{}\"", op.subject));
-  } else if (!op.reply.empty() && (StartsWith(op.reply, "_R_.") || StartsWith(op.reply, "_GR_.") ||
-                                   StartsWith(op.reply, "$JS.ACK."))) {
+    SendOk();
+    return;
+  }
+  if (!op.reply.empty() &&
+      (StartsWith(op.reply, "_R_.") || StartsWith(op.reply, "_GR_.") || StartsWith(op.reply, "$JS.ACK."))) {
     SendError(fmt::format("Permissions Violation for Publish with Reply of \"{}\"", op.reply));
-  } else {
-    router::Message msg{op.subject, op.reply, op.header, op.payload};
-    auto outcome = server_.router().Route(msg, this, opts_.echo, loop_.match_cache());
-    if (outcome.delivered == 0 && !op.reply.empty() && opts_.no_responders) SendNoResponders(op.reply);
+    SendOk();
+    return;
   }
   SendOk();
+  router::Message msg{op.subject, op.reply, op.header, op.payload};
+  auto outcome = server_.router().Route(msg, this, opts_.echo, loop_.match_cache());
+  if (outcome.delivered == 0 && !op.reply.empty() && opts_.no_responders) SendNoResponders(op.reply);
 }
 
 void ClientConnection::SendNoResponders(std::string_view reply) {
@@ -405,12 +411,12 @@ void ClientConnection::HandleSub(const ParsedOp& op) {
     return;
   }
   std::string sid(op.sid);
-  if (subscriptions_.count(sid)) {
-    SendOk();  // a reused sid is ignored, first one wins
-    return;
-  }
   if (o.max_subscriptions > 0 && subscriptions_.size() >= static_cast<size_t>(o.max_subscriptions)) {
     SendError("maximum subscriptions exceeded");
+    return;
+  }
+  if (subscriptions_.count(sid)) {
+    SendOk();  // a reused sid is ignored, first one wins
     return;
   }
   if (!IsValidSubject(op.subject)) {

@@ -28,7 +28,7 @@ const std::set<std::string>& UnsupportedKeys() {
 
 bool ToInt(const Value& v, const std::string& key, int64_t& out, std::string& error) {
   if (v.kind != Value::Kind::kInteger) {
-    error = Where(v.position) + "invalid value for \"" + key + "\": expected an integer";
+    error = Where(v.key_position) + "invalid value for \"" + key + "\": expected an integer";
     return false;
   }
   out = v.integer;
@@ -37,7 +37,7 @@ bool ToInt(const Value& v, const std::string& key, int64_t& out, std::string& er
 
 bool ToBool(const Value& v, const std::string& key, bool& out, std::string& error) {
   if (v.kind != Value::Kind::kBool) {
-    error = Where(v.position) + "invalid value for \"" + key + "\": expected true or false";
+    error = Where(v.key_position) + "invalid value for \"" + key + "\": expected true or false";
     return false;
   }
   out = v.boolean;
@@ -53,7 +53,7 @@ bool ToString(const Value& v, const std::string& key, std::string& out, std::str
     out = std::to_string(v.integer);
     return true;
   }
-  error = Where(v.position) + "invalid value for \"" + key + "\": expected a string";
+  error = Where(v.key_position) + "invalid value for \"" + key + "\": expected a string";
   return false;
 }
 
@@ -115,7 +115,7 @@ bool ApplyJetStream(const Value& v, ServerOptions& o, std::string& error) {
       o.jetstream = false;
       return true;
     }
-    error = Where(v.position) + "invalid value for \"jetstream\": " + v.string;
+    error = Where(v.key_position) + "invalid value for \"jetstream\": " + v.string;
     return false;
   }
   if (v.kind != Value::Kind::kMap) {
@@ -146,7 +146,9 @@ bool ApplyJetStream(const Value& v, ServerOptions& o, std::string& error) {
 std::string ApplyConfigFile(const std::string& path, ServerOptions& o) {
   Value root;
   std::string error;
-  if (!config::ParseFile(path, root, error)) return error;
+  config::ParseOptions parse_options;
+  parse_options.keep_referenced_variables = true;  // `port: 4222` + `x: $port` keeps the port
+  if (!config::ParseFile(path, root, error, parse_options)) return error;
   if (root.kind != Value::Kind::kMap) return path + ": not a configuration";
 
   for (size_t i = 0; i < root.map.size(); ++i) {
@@ -210,6 +212,8 @@ std::string ApplyConfigFile(const std::string& path, ServerOptions& o) {
       ok = ApplyAuthorization(v, o, error);
     } else if (key == "jetstream") {
       ok = ApplyJetStream(v, o, error);
+    } else if (v.referenced) {
+      // A variable definition used elsewhere: not a key.
     } else if (UnsupportedKeys().count(key)) {
       error = Where(kp) + "\"" + key + "\" is not supported yet by sluice-server";
       ok = false;
@@ -218,7 +222,7 @@ std::string ApplyConfigFile(const std::string& path, ServerOptions& o) {
       ok = false;
     }
     if (!ok) {
-      if (error.empty()) error = Where(v.position) + "invalid value for \"" + key + "\"";
+      if (error.empty()) error = Where(v.key_position) + "invalid value for \"" + key + "\"";
       return error;
     }
   }

@@ -67,6 +67,7 @@ std::string Server::Start() {
   info["server_name"] = options_.server_name;
   info["version"] = kAdvertisedVersion;
   info["proto"] = 1;
+  info["go"] = "c++20";  // nats-server names its Go runtime here; clients only display it
   info["host"] = options_.host;
   info["port"] = bound_port_;
   info["headers"] = true;

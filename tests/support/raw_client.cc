@@ -94,4 +94,20 @@ std::string RawClient::ReadFor(std::chrono::milliseconds window) {
   return out;
 }
 
+std::string RawClient::ReadBytes(size_t n, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (received_.size() < n) {
+    if (!Fill(deadline)) return "";
+  }
+  std::string out = received_.substr(0, n);
+  received_.erase(0, n);
+  return out;
+}
+
+std::string RawClient::TakeBuffered() {
+  std::string out;
+  out.swap(received_);
+  return out;
+}
+
 }  // namespace sluice::testing

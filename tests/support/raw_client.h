@@ -26,6 +26,10 @@ class RawClient {
   std::string ReadUntilClosed(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   // Reads whatever arrives within `window`.
   std::string ReadFor(std::chrono::milliseconds window);
+  // Reads exactly `n` bytes (or fails like ReadUntil: returns "" and keeps all).
+  std::string ReadBytes(size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  // Returns what was received and not yet taken, without waiting.
+  std::string TakeBuffered();
   bool closed_by_peer() const { return peer_closed_; }
   void Close();
   int fd() const { return fd_; }
