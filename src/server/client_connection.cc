@@ -110,7 +110,8 @@ ClientConnection::ClientConnection(EventLoop& loop, boost::asio::ip::tcp::socket
   auto endpoint = socket_.remote_endpoint(ec);
   if (!ec) {
     client_ip_ = endpoint.address().to_string();
-    remote_address_ = fmt::format("{}:{}", client_ip_, endpoint.port());
+    remote_port_ = endpoint.port();
+    remote_address_ = fmt::format("{}:{}", client_ip_, remote_port_);
   }
   socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
   socket_.non_blocking(true, ec);
@@ -290,8 +291,11 @@ bool ClientConnection::HandleOp(const ParsedOp& op) {
       SendLocal(protocol::kPong);
       return true;
     case ClientOp::kPong:
+      if (pings_outstanding_ > 0) {
+        rtt_ = Clock::now() - ping_sent_at_;
+        rtt_measured_ = true;
+      }
       pings_outstanding_ = 0;
-      if (!rtt_measured_) rtt_measured_ = true;
       return true;
     case ClientOp::kInfo: {
       auto j = nlohmann::json::parse(op.json, nullptr, false);
@@ -339,6 +343,7 @@ bool ClientConnection::HandleConnect(std::string_view json) {
       authorized = SecretEquals(user, o.user) && SecretEquals(pass, o.password);
     }
   }
+  if (authorized && o.auth_required() && o.token.empty()) authorized_user_ = user;
   if (!authorized) {
     spdlog::info("{} - cid:{} - authentication error", remote_address_, client_id_);
     SendError("Authorization Violation");
@@ -494,6 +499,37 @@ delivered:
     }
   }
   return true;
+}
+
+ConnectionInfo ClientConnection::Snapshot(bool with_subscriptions) {
+  ConnectionInfo info;
+  info.cid = client_id_;
+  info.ip = client_ip_;
+  info.port = remote_port_;
+  info.start = started_at;
+  info.last_activity = std::chrono::system_clock::now() -
+                       std::chrono::duration_cast<std::chrono::system_clock::duration>(Clock::now() - last_input_);
+  info.rtt = rtt_;
+  info.in_msgs = in_msgs.load(std::memory_order_relaxed);
+  info.in_bytes = in_bytes.load(std::memory_order_relaxed);
+  {
+    std::lock_guard lock(out_mutex_);
+    info.out_msgs = out_msgs_;
+    info.out_bytes = out_bytes_;
+    info.pending_bytes = out_pending_.size() + out_inflight_bytes_.load(std::memory_order_relaxed);
+  }
+  info.num_subs = subscriptions_.size();
+  info.name = opts_.name;
+  info.lang = opts_.lang;
+  info.version = opts_.version;
+  info.user = authorized_user_;
+  if (with_subscriptions) {
+    info.subs.reserve(subscriptions_.size());
+    for (const auto& [sid, sub] : subscriptions_) {
+      info.subs.push_back({sub->subject(), sub->queue(), sid, sub->delivered(), sub->max_messages(), client_id_});
+    }
+  }
+  return info;
 }
 
 size_t ClientConnection::PendingBytes() {

@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "protocol/client_parser.h"
+#include "server/connection_info.h"
 #include "router/router.h"
 
 namespace sluice::server {
@@ -69,6 +70,9 @@ class ClientConnection : public router::SubscriberSink, public std::enable_share
   bool closed() const { return closed_; }
   uint64_t client_id() const { return client_id_; }
   EventLoop& loop() { return loop_; }
+
+  // Loop thread: a copy of this connection's state for monitoring.
+  ConnectionInfo Snapshot(bool with_subscriptions);
 
   // Bytes queued for this connection and not yet written (any thread).
   size_t PendingBytes();
@@ -126,6 +130,7 @@ class ClientConnection : public router::SubscriberSink, public std::enable_share
   ConnectOptions opts_;
   bool connect_received_ = false;
   bool authorized_ = false;
+  std::string authorized_user_;
 
   // Input: bytes of an operation split across reads (uninitialised storage,
   // so a large payload arriving in pieces is not zero-filled again and again).
@@ -178,6 +183,8 @@ class ClientConnection : public router::SubscriberSink, public std::enable_share
   bool rtt_measured_ = false;
   std::chrono::steady_clock::time_point last_input_;
   std::chrono::steady_clock::time_point ping_sent_at_;
+  std::chrono::nanoseconds rtt_{0};
+  int remote_port_ = 0;
 
  public:
   // Statistics (monitoring).
