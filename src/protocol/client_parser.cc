@@ -264,7 +264,10 @@ ParsedOp ClientParser::ParseArgs(ClientOp op, std::string_view buffer, size_t po
       const size_t needed = payload_start + static_cast<size_t>(total_size) + 2;
       // The payload must be followed by CR LF; a wrong byte is refused as
       // soon as it arrives, before the rest.
-      if (buffer.size() >= needed - 1 && buffer[needed - 2] != '\r') return Error(ProtocolError::kUnknownOp);
+      // min_bytes asks for the CR first, so that a caller that waits for
+      // min_bytes before calling again also sees a wrong byte there at once.
+      if (buffer.size() < needed - 1) return NeedMore(0, needed - 1);
+      if (buffer[needed - 2] != '\r') return Error(ProtocolError::kUnknownOp);
       if (buffer.size() < needed) return NeedMore(0, needed);
       if (buffer[needed - 1] != '\n') return Error(ProtocolError::kUnknownOp);
       r.declared_size = static_cast<size_t>(total_size);

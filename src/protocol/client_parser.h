@@ -6,8 +6,9 @@
 // bytes). When the front holds only part of an operation Next() returns
 // kNeedMore with `consumed` == 0 (or > 0 when it skipped bytes it will never
 // need again, such as the tail of a PING line); the caller appends more bytes
-// and calls again. `min_bytes` then tells how many bytes the operation needs in
-// all, so a large payload is not rescanned on every read.
+// and calls again. `min_bytes` then tells how many bytes the buffer must hold
+// before another call can make progress (for a PUB: the payload and its CR;
+// then the LF), so a large payload is not rescanned on every read.
 //
 // The grammar and error texts follow nats-server (docs/protocol-notes.md).
 #pragma once
