@@ -645,6 +645,12 @@ void ClientConnection::CloseAfterFlush(CloseReason reason) {
 void ClientConnection::CloseNow(CloseReason reason) {
   if (closed_) return;
   auto self = shared_from_this();  // Forget() below may drop the loop's reference
+  {
+    ConnectionInfo info = Snapshot(false);
+    info.stop = std::chrono::system_clock::now();
+    info.reason = CloseReasonText(reason);
+    server_.RecordClosed(std::move(info));
+  }
   closed_ = true;
   close_requested_.store(true, std::memory_order_relaxed);
   for (auto& [sid, sub] : subscriptions_) server_.router().Remove(sub);

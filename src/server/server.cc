@@ -5,8 +5,11 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include <future>
+
 #include "server/client_connection.h"
 #include "server/event_loop.h"
+#include "server/monitor.h"
 
 namespace sluice::server {
 namespace {
@@ -14,6 +17,8 @@ namespace {
 // The version clients gate features on (DECISIONS.md); Sluice's own is separate.
 constexpr const char* kAdvertisedVersion = "2.11.0";
 constexpr std::chrono::seconds kShutdownGrace{5};
+constexpr size_t kClosedConnectionsKept = 10000;  // as nats-server's /connz?state=closed
+constexpr std::chrono::seconds kLoopTaskTimeout{2};
 
 // 56 characters from the base32 alphabet starting with 'N', shaped like a
 // nats-server id (a server public nkey).
@@ -35,8 +40,78 @@ Server::Server(ServerOptions options)
 }
 
 Server::~Server() {
+  if (monitor_) monitor_->Stop();
   for (auto& loop : loops_) loop->Join();
 }
+
+template <typename Fn>
+void Server::RunOnEveryLoop(Fn fn) {
+  std::vector<std::future<void>> done;
+  for (auto& loop : loops_) {
+    auto task = std::make_shared<std::packaged_task<void()>>([l = loop.get(), fn] { fn(*l); });
+    done.push_back(task->get_future());
+    boost::asio::post(loop->io(), [task] { (*task)(); });
+  }
+  auto deadline = std::chrono::steady_clock::now() + kLoopTaskTimeout;
+  for (auto& f : done) f.wait_until(deadline);
+}
+
+std::vector<ConnectionInfo> Server::CollectConnections(bool with_subscriptions) {
+  auto per_loop = std::make_shared<std::vector<std::vector<ConnectionInfo>>>(loops_.size());
+  RunOnEveryLoop([per_loop, with_subscriptions](EventLoop& loop) {
+    auto& out = (*per_loop)[static_cast<size_t>(loop.index())];
+    for (auto& c : loop.SnapshotConnections()) {
+      if (!c->closed()) out.push_back(c->Snapshot(with_subscriptions));
+    }
+  });
+  std::vector<ConnectionInfo> all;
+  for (auto& v : *per_loop) std::move(v.begin(), v.end(), std::back_inserter(all));
+  return all;
+}
+
+ServerTotals Server::CollectTotals() {
+  ServerTotals t;
+  for (auto& loop : loops_) {
+    t.in_msgs += loop->stats.in_msgs.load(std::memory_order_relaxed);
+    t.in_bytes += loop->stats.in_bytes.load(std::memory_order_relaxed);
+    t.out_msgs += loop->stats.out_msgs.load(std::memory_order_relaxed);
+    t.out_bytes += loop->stats.out_bytes.load(std::memory_order_relaxed);
+  }
+  auto caches = std::make_shared<std::vector<ServerTotals>>(loops_.size());
+  RunOnEveryLoop([caches](EventLoop& loop) {
+    auto& c = (*caches)[static_cast<size_t>(loop.index())];
+    c.cache_hits = loop.match_cache().hits();
+    c.cache_misses = loop.match_cache().misses();
+    c.cache_entries = loop.match_cache().size();
+  });
+  for (auto& c : *caches) {
+    t.cache_hits += c.cache_hits;
+    t.cache_misses += c.cache_misses;
+    t.cache_entries += c.cache_entries;
+  }
+  return t;
+}
+
+void Server::RecordClosed(ConnectionInfo info) {
+  std::lock_guard lock(closed_mutex_);
+  if (closed_.size() < kClosedConnectionsKept) {
+    closed_.push_back(std::move(info));
+  } else {
+    closed_[closed_next_] = std::move(info);
+    closed_next_ = (closed_next_ + 1) % kClosedConnectionsKept;
+  }
+}
+
+std::vector<ConnectionInfo> Server::ClosedConnections() const {
+  std::lock_guard lock(closed_mutex_);
+  std::vector<ConnectionInfo> out;
+  out.reserve(closed_.size());
+  // Oldest first.
+  for (size_t i = 0; i < closed_.size(); ++i) out.push_back(closed_[(closed_next_ + i) % closed_.size()]);
+  return out;
+}
+
+int Server::monitor_port() const { return monitor_ ? monitor_->bound_port() : 0; }
 
 std::string Server::InfoJson(uint64_t client_id, const std::string& client_ip) const {
   std::string json = info_prefix_;
@@ -78,6 +153,13 @@ std::string Server::Start() {
   info_prefix_ = info.dump();
   info_prefix_.pop_back();  // the closing brace; InfoJson adds per-connection fields
 
+  start_time_ = std::chrono::system_clock::now();
+  if (options_.http_port != 0) {
+    monitor_ = std::make_unique<Monitor>(*this);
+    std::string merr = monitor_->Start(options_.host, options_.http_port);
+    if (!merr.empty()) return merr;
+  }
+
   int n = options_.event_loops > 0 ? options_.event_loops : static_cast<int>(std::thread::hardware_concurrency());
   if (n <= 0) n = 1;
   for (int i = 0; i < n; ++i) loops_.push_back(std::make_unique<EventLoop>(*this, i));
@@ -94,6 +176,7 @@ std::string Server::Start() {
   spdlog::info("  Name:     {}", options_.server_name);
   spdlog::info("  Loops:    {}", n);
   if (!options_.config_file.empty()) spdlog::info("Using configuration file: {}", options_.config_file);
+  if (monitor_) spdlog::info("Starting http monitor on {}:{}", options_.host, monitor_->bound_port());
   spdlog::info("Listening for client connections on {}:{}", options_.host, bound_port_);
   spdlog::info("Server is ready");
   return "";
@@ -138,6 +221,7 @@ void Server::Shutdown() {
     acceptor_.close(ec);
     signals_.cancel(ec);
     spdlog::info("Initiating Shutdown...");
+    if (monitor_) monitor_->Stop();
     auto deadline = std::chrono::steady_clock::now() + kShutdownGrace;
     for (auto& loop : loops_) {
       EventLoop* l = loop.get();

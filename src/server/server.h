@@ -5,15 +5,24 @@
 #include <utility>  // before Boost 1.74 asio: its awaitable.hpp needs std::exchange
 #include <boost/asio.hpp>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "router/router.h"
+#include "server/connection_info.h"
 #include "server/options.h"
 
 namespace sluice::server {
 
 class EventLoop;
+class Monitor;
+
+// Server-wide totals gathered from the loops, for /varz and /metrics.
+struct ServerTotals {
+  uint64_t in_msgs = 0, in_bytes = 0, out_msgs = 0, out_bytes = 0;
+  uint64_t cache_hits = 0, cache_misses = 0, cache_entries = 0;
+};
 
 class Server {
  public:
@@ -35,6 +44,14 @@ class Server {
   // INFO for a new connection (with its client id and address).
   std::string InfoJson(uint64_t client_id, const std::string& client_ip) const;
 
+  // Monitoring (any thread but the loops'): copies gathered from each loop.
+  std::vector<ConnectionInfo> CollectConnections(bool with_subscriptions);
+  std::vector<ConnectionInfo> ClosedConnections() const;
+  void RecordClosed(ConnectionInfo info);  // called by a connection as it closes
+  ServerTotals CollectTotals();
+  std::chrono::system_clock::time_point start_time() const { return start_time_; }
+  int monitor_port() const;
+
   // Connection accounting (any thread).
   std::atomic<int64_t> current_connections{0};
   std::atomic<uint64_t> total_connections{0};
@@ -43,6 +60,9 @@ class Server {
 
  private:
   void Accept();
+  // Runs fn(loop) on every loop's thread and waits (bounded) for all.
+  template <typename Fn>
+  void RunOnEveryLoop(Fn fn);
   void OnSignal(int signal);
 
   ServerOptions options_;
@@ -57,6 +77,11 @@ class Server {
   std::atomic<uint64_t> next_client_id_{0};
   size_t next_loop_ = 0;
   int bound_port_ = 0;
+  std::chrono::system_clock::time_point start_time_;
+  std::unique_ptr<Monitor> monitor_;
+  mutable std::mutex closed_mutex_;        // guards closed_ (leaf lock)
+  std::vector<ConnectionInfo> closed_;     // ring of recently closed connections
+  size_t closed_next_ = 0;
 };
 
 }  // namespace sluice::server
