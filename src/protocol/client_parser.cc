@@ -111,6 +111,19 @@ ParsedOp ClientParser::FinishSkip(std::string_view buffer) {
 ParsedOp ClientParser::ParseControlLine(std::string_view buffer) {
   if (buffer.empty()) return NeedMore();
 
+  // 0. Fast path for the frequent ops when their whole name is present
+  //    (`| 0x20` folds the case of these letters and of nothing else they
+  //    could be confused with).
+  if (buffer.size() >= 5) {
+    const char c0 = static_cast<char>(buffer[0] | 0x20), c1 = static_cast<char>(buffer[1] | 0x20),
+               c2 = static_cast<char>(buffer[2] | 0x20), c3 = static_cast<char>(buffer[3] | 0x20);
+    if (c0 == 'p' && c1 == 'u' && c2 == 'b') return ParseArgs(ClientOp::kPub, buffer, 3);
+    if (c0 == 'h' && c1 == 'p' && c2 == 'u' && c3 == 'b') return ParseArgs(ClientOp::kHPub, buffer, 4);
+    if (c0 == 's' && c1 == 'u' && c2 == 'b') return ParseArgs(ClientOp::kSub, buffer, 3);
+    if (c0 == 'p' && c1 == 'i' && c2 == 'n' && c3 == 'g') return ParseArgs(ClientOp::kPing, buffer, 4);
+    if (c0 == 'p' && c1 == 'o' && c2 == 'n' && c3 == 'g') return ParseArgs(ClientOp::kPong, buffer, 4);
+  }
+
   // 1. The operation name, case-insensitive, checked byte by byte so that a
   //    wrong byte is refused as soon as it arrives, as nats-server does.
   const OpName* matched = nullptr;

@@ -1,6 +1,7 @@
 #include "protocol/frame_writer.h"
 
 #include <charconv>
+#include <cstring>
 
 namespace sluice::protocol {
 namespace {
@@ -33,30 +34,47 @@ size_t MessageFrameSize(std::string_view subject, std::string_view sid, std::str
   return n;
 }
 
-void AppendMessage(std::string& out, std::string_view subject, std::string_view sid, std::string_view reply,
+void AppendMessage(ByteBuffer& out, std::string_view subject, std::string_view sid, std::string_view reply,
                    std::string_view header, std::string_view payload, bool receiver_has_headers) {
   const bool with_headers = receiver_has_headers && !header.empty();
-  out.append(with_headers ? "HMSG " : "MSG ", with_headers ? 5 : 4);
-  out.append(subject);
-  out.push_back(' ');
-  out.append(sid);
-  out.push_back(' ');
+  const size_t body = with_headers ? header.size() + payload.size() : payload.size();
+  char digits[2][24];
+  char* hdr_end = with_headers ? std::to_chars(digits[0], digits[0] + 24, header.size()).ptr : digits[0];
+  char* body_end = std::to_chars(digits[1], digits[1] + 24, body).ptr;
+  const size_t hdr_len = static_cast<size_t>(hdr_end - digits[0]);
+  const size_t body_len = static_cast<size_t>(body_end - digits[1]);
+  const size_t total = (with_headers ? 5 : 4) + subject.size() + 1 + sid.size() + 1 +
+                       (reply.empty() ? 0 : reply.size() + 1) + (with_headers ? hdr_len + 1 : 0) + body_len + 2 +
+                       body + 2;
+  char* p = out.Extend(total);
+  auto put = [&p](const char* s, size_t n) {
+    std::memcpy(p, s, n);
+    p += n;
+  };
+  if (with_headers) {
+    put("HMSG ", 5);
+  } else {
+    put("MSG ", 4);
+  }
+  put(subject.data(), subject.size());
+  *p++ = ' ';
+  put(sid.data(), sid.size());
+  *p++ = ' ';
   if (!reply.empty()) {
-    out.append(reply);
-    out.push_back(' ');
+    put(reply.data(), reply.size());
+    *p++ = ' ';
   }
   if (with_headers) {
-    AppendDecimal(out, header.size());
-    out.push_back(' ');
-    AppendDecimal(out, header.size() + payload.size());
-    out.append("\r\n", 2);
-    out.append(header);
-  } else {
-    AppendDecimal(out, payload.size());
-    out.append("\r\n", 2);
+    put(digits[0], hdr_len);
+    *p++ = ' ';
   }
-  out.append(payload);
-  out.append("\r\n", 2);
+  put(digits[1], body_len);
+  *p++ = '\r';
+  *p++ = '\n';
+  if (with_headers) put(header.data(), header.size());
+  put(payload.data(), payload.size());
+  *p++ = '\r';
+  *p++ = '\n';
 }
 
 void AppendError(std::string& out, std::string_view text) {

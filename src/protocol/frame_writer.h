@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/byte_buffer.h"
+
 namespace sluice::protocol {
 
 inline constexpr std::string_view kPing = "PING\r\n";
@@ -21,7 +23,7 @@ size_t MessageFrameSize(std::string_view subject, std::string_view sid, std::str
 // HMSG <subject> <sid> [reply] <hdr> <total>\r\n<header><payload>\r\n when the
 // message has a header block and the receiver negotiated headers. A receiver
 // without headers gets the payload alone, as nats-server does.
-void AppendMessage(std::string& out, std::string_view subject, std::string_view sid, std::string_view reply,
+void AppendMessage(ByteBuffer& out, std::string_view subject, std::string_view sid, std::string_view reply,
                    std::string_view header, std::string_view payload, bool receiver_has_headers);
 
 // -ERR '<text>'\r\n

@@ -124,6 +124,14 @@ class Router {
   // of each matching queue group. With `echo` false, subscriptions whose sink
   // is `publisher` are skipped.
   RouteOutcome Route(const Message& message, const SubscriberSink* publisher, bool echo, MatchCache& cache);
+  // The same with a match result the caller already holds (e.g. memoised per
+  // publisher while generation() is unchanged).
+  RouteOutcome RouteTo(const MatchResult& result, const Message& message, const SubscriberSink* publisher, bool echo,
+                       MatchCache& cache);
+
+  // Changes with every insert and remove: a result obtained at generation g
+  // is current while generation() == g.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
   size_t subscription_count() const;
   uint64_t inserts() const { return inserts_.load(std::memory_order_relaxed); }

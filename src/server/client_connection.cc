@@ -164,19 +164,27 @@ void ClientConnection::OnReadable() {
   size_t total = 0;
   bool drained = false;
   while (!closed_ && !close_after_flush_) {
+    // Read into the loop's scratch buffer, after the kept tail of a split
+    // operation when it is small; an operation larger than half the scratch
+    // (a big payload) is assembled in the connection's own buffer instead.
     std::vector<char>& scratch = loop_.scratch();
-    char* dst;
+    const bool large = partial_.size > 0 &&
+                       (partial_.size > scratch.size() / 2 || partial_min_bytes_ > scratch.size());
+    char* base;
+    size_t have;
     size_t room;
-    const bool into_partial = partial_.size > 0;
-    if (into_partial) {
-      partial_.Reserve(std::max(partial_min_bytes_, partial_.size + 16 * 1024));
-      dst = partial_.data.get() + partial_.size;
-      room = partial_.capacity - partial_.size;
+    if (large) {
+      partial_.Reserve(std::max(partial_min_bytes_, partial_.size + scratch.size()));
+      base = partial_.data.get();
+      have = partial_.size;
+      room = partial_.capacity - have;
     } else {
-      dst = scratch.data();
-      room = scratch.size();
+      base = scratch.data();
+      have = partial_.size;
+      if (have > 0) std::memcpy(base, partial_.data.get(), have);
+      room = scratch.size() - have;
     }
-    ssize_t n = ::recv(fd, dst, room, 0);
+    ssize_t n = ::recv(fd, base + have, room, 0);
     if (n == 0) {
       CloseNow(CloseReason::kClientClosed);
       return;
@@ -191,27 +199,26 @@ void ClientConnection::OnReadable() {
       return;
     }
     last_input_ = Clock::now();
-    size_t got = static_cast<size_t>(n);
+    const size_t got = static_cast<size_t>(n);
     total += got;
     size_t min_bytes = 0;
-    if (into_partial) {
-      partial_.size += got;
-      size_t consumed = ProcessInput(partial_.data.get(), partial_.size, min_bytes);
-      if (closed_) return;
+    const size_t filled = have + got;
+    const size_t consumed = ProcessInput(base, filled, min_bytes);
+    if (closed_) return;
+    const size_t left = filled - consumed;
+    if (large) {
+      partial_.size = filled;
       partial_.Consume(consumed);
-      partial_min_bytes_ = min_bytes;
       if (partial_.size == 0 && partial_.capacity > kKeepBufferBytes) partial_.Release();
+    } else if (left > 0) {
+      partial_.Reserve(std::max({min_bytes, left, size_t{4096}}));
+      std::memmove(partial_.data.get(), base + consumed, left);
+      partial_.size = left;
     } else {
-      size_t consumed = ProcessInput(dst, got, min_bytes);
-      if (closed_) return;
-      size_t left = got - consumed;
-      if (left > 0) {
-        partial_.Reserve(std::max({min_bytes, left * 2, size_t{4096}}));
-        std::memcpy(partial_.data.get(), dst + consumed, left);
-        partial_.size = left;
-        partial_min_bytes_ = min_bytes;
-      }
+      partial_.size = 0;
+      if (partial_.capacity > kKeepBufferBytes) partial_.Release();
     }
+    partial_min_bytes_ = left > 0 ? min_bytes : 0;
     if (total >= kMaxReadPerWakeup) break;
   }
   loop_.FlushNoted();
@@ -392,8 +399,15 @@ void ClientConnection::HandlePub(const ParsedOp& op) {
     return;
   }
   SendOk();
+  router::Router& router = server_.router();
+  const uint64_t generation = router.generation();
+  if (!memo_result_ || generation != memo_generation_ || op.subject != memo_subject_) {
+    memo_result_ = router.Match(op.subject, loop_.match_cache());
+    memo_subject_.assign(op.subject);
+    memo_generation_ = generation;
+  }
   router::Message msg{op.subject, op.reply, op.header, op.payload};
-  auto outcome = server_.router().Route(msg, this, opts_.echo, loop_.match_cache());
+  auto outcome = router.RouteTo(*memo_result_, msg, this, opts_.echo, loop_.match_cache());
   if (outcome.delivered == 0 && !op.reply.empty() && opts_.no_responders) SendNoResponders(op.reply);
 }
 
@@ -487,7 +501,7 @@ delivered:
     current->stats.CountOut(m.header.size() + m.payload.size());
     if (pending_after > StallThreshold()) current->NoteStall(weak_from_this());
   }
-  if (!flush_noted.exchange(true, std::memory_order_acq_rel)) {
+  if (!flush_noted.load(std::memory_order_relaxed) && !flush_noted.exchange(true, std::memory_order_acq_rel)) {
     auto self = shared_from_this();
     if (current != nullptr) {
       current->NoteOutput(self);
@@ -586,30 +600,61 @@ void ClientConnection::SendError(std::string_view text) {
 }
 
 void ClientConnection::Flush() {
-  if (closed_ || writing_) return;
+  const bool on_owner = loop_.InThisLoop();
   {
-    std::lock_guard lock(out_mutex_);
-    if (out_pending_.empty()) {
-      // nothing to write
-    } else {
-      out_inflight_.swap(out_pending_);
-      out_inflight_bytes_.store(out_inflight_.size(), std::memory_order_relaxed);
+    std::unique_lock lock(out_mutex_);
+    if (!socket_open_ || async_writing_) return;  // the async write's completion flushes again
+    while (!out_pending_.empty()) {
+      ssize_t n = ::send(socket_.native_handle(), out_pending_.data(), out_pending_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        out_pending_.Consume(static_cast<size_t>(n));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        lock.unlock();
+        RequestClose(CloseReason::kWriteError);
+        return;
+      }
+      // The socket is full: the owner's loop waits for it to drain.
+      async_writing_ = true;
+      break;
+    }
+    if (!async_writing_) {
+      if (out_pending_.capacity() > kKeepBufferBytes) out_pending_.Release();
+      lock.unlock();
+      if (on_owner && close_after_flush_) CloseNow(close_reason_);
+      return;
     }
   }
+  if (on_owner) {
+    StartAsyncWrite();
+  } else {
+    boost::asio::post(loop_.io(), [self = shared_from_this()] { self->StartAsyncWrite(); });
+  }
+}
+
+// Owner thread, with async_writing_ claimed by Flush().
+void ClientConnection::StartAsyncWrite() {
+  if (closed_) return;
+  {
+    std::lock_guard lock(out_mutex_);
+    out_inflight_.swap(out_pending_);
+    out_inflight_bytes_.store(out_inflight_.size(), std::memory_order_relaxed);
+  }
   if (out_inflight_.empty()) {
-    if (close_after_flush_) CloseNow(close_reason_);
+    std::lock_guard lock(out_mutex_);
+    async_writing_ = false;
     return;
   }
-  writing_ = true;
   write_started_ = Clock::now();
-  boost::asio::async_write(socket_, boost::asio::buffer(out_inflight_),
+  boost::asio::async_write(socket_, boost::asio::buffer(out_inflight_.data(), out_inflight_.size()),
                            [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
                              self->OnWriteDone(ec, n);
                            });
 }
 
 void ClientConnection::OnWriteDone(const boost::system::error_code& ec, size_t) {
-  writing_ = false;
   if (closed_) return;
   if (ec) {
     CloseNow(CloseReason::kWriteError);
@@ -617,11 +662,15 @@ void ClientConnection::OnWriteDone(const boost::system::error_code& ec, size_t) 
   }
   out_inflight_bytes_.store(0, std::memory_order_relaxed);
   if (out_inflight_.capacity() > kKeepBufferBytes) {
-    std::string().swap(out_inflight_);
+    out_inflight_.Release();
   } else {
     out_inflight_.clear();
   }
-  Flush();
+  {
+    std::lock_guard lock(out_mutex_);
+    async_writing_ = false;
+  }
+  Flush();  // back to direct writes; what piled up meanwhile goes now
 }
 
 // ---------------------------------------------------------------- lifecycle
@@ -655,18 +704,20 @@ void ClientConnection::CloseNow(CloseReason reason) {
   close_requested_.store(true, std::memory_order_relaxed);
   for (auto& [sid, sub] : subscriptions_) server_.router().Remove(sub);
   subscriptions_.clear();
+  {
+    std::lock_guard lock(out_mutex_);
+    socket_open_ = false;  // no thread writes to the fd from now on
+    out_pending_.Release();
+  }
   boost::system::error_code ec;
   ping_timer_.cancel();
   auth_timer_.cancel();
   stall_timer_.cancel();
   socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
-  {
-    std::lock_guard lock(out_mutex_);
-    std::string().swap(out_pending_);
-  }
-  std::string().swap(out_inflight_);
+  out_inflight_.Release();
   partial_.Release();
+  memo_result_.reset();
   server_.current_connections.fetch_sub(1, std::memory_order_relaxed);
   if (reason == CloseReason::kSlowConsumerWriteDeadline || reason == CloseReason::kSlowConsumerPendingBytes ||
       reason == CloseReason::kStaleConnection || reason == CloseReason::kAuthViolation ||
@@ -681,7 +732,12 @@ void ClientConnection::CloseNow(CloseReason reason) {
 
 void ClientConnection::Sweep(Clock::time_point now) {
   if (closed_) return;
-  if (writing_ && now - write_started_ > server_.options().write_deadline) {
+  bool async_writing;
+  {
+    std::lock_guard lock(out_mutex_);
+    async_writing = async_writing_;
+  }
+  if (async_writing && !out_inflight_.empty() && now - write_started_ > server_.options().write_deadline) {
     server_.slow_consumers.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("{} - cid:{} - Slow Consumer Detected: WriteDeadline of {}ms exceeded", remote_address_,
                  client_id_,

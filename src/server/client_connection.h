@@ -17,6 +17,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "protocol/byte_buffer.h"
 #include "protocol/client_parser.h"
 #include "server/connection_info.h"
 #include "router/router.h"
@@ -63,7 +64,9 @@ class ClientConnection : public router::SubscriberSink, public std::enable_share
   void RequestClose(CloseReason reason);
 
   // Loop thread.
-  void Flush();  // writes what is pending (if no write is in flight)
+  // Any thread: writes what is pending straight to the socket when it can
+  // (no owner-loop hop); hands the rest to the owner when the socket is full.
+  void Flush();
   void Sweep(std::chrono::steady_clock::time_point now);
   void CloseAfterFlush(CloseReason reason);
   void CloseNow(CloseReason reason);
@@ -113,7 +116,7 @@ class ClientConnection : public router::SubscriberSink, public std::enable_share
   }
   void SendNoResponders(std::string_view reply);
 
-  void StartWrite();
+  void StartAsyncWrite();
   void OnWriteDone(const boost::system::error_code& ec, size_t bytes);
   void ArmPingTimer(std::chrono::nanoseconds delay);
   void OnPingTimer();
@@ -157,20 +160,29 @@ class ClientConnection : public router::SubscriberSink, public std::enable_share
   PartialInput partial_;
   size_t partial_min_bytes_ = 0;
 
-  // Output. pending_ is shared with publishers on other threads.
+  // Output. Any thread may append to out_pending_ and write it to the socket
+  // directly (non-blocking, under out_mutex_); when the socket is full the
+  // owner's loop takes over with an asynchronous write of out_inflight_.
   std::mutex out_mutex_;
-  std::string out_pending_;  // guarded by out_mutex_
+  protocol::ByteBuffer out_pending_;  // guarded by out_mutex_
+  bool async_writing_ = false;        // guarded by out_mutex_: the owner's async write owns the socket
+  bool socket_open_ = true;           // guarded by out_mutex_: the fd may be written
   std::atomic<size_t> out_inflight_bytes_{0};
   std::atomic<bool> headers_{false};  // CONNECT's headers, read by publishers' threads
   uint64_t out_msgs_ = 0;             // guarded by out_mutex_
   uint64_t out_bytes_ = 0;            // guarded by out_mutex_
-  std::string out_inflight_;  // loop thread only
-  bool writing_ = false;
-  std::chrono::steady_clock::time_point write_started_;
+  protocol::ByteBuffer out_inflight_;  // loop thread only
+  std::chrono::steady_clock::time_point write_started_;  // loop thread only
   bool close_after_flush_ = false;
   CloseReason close_reason_ = CloseReason::kClientClosed;
   std::atomic<bool> close_requested_{false};
   bool closed_ = false;
+
+  // The last publish subject's match result, reused while the router's
+  // generation is unchanged (publishers mostly repeat their subject).
+  std::string memo_subject_;
+  uint64_t memo_generation_ = 0;
+  std::shared_ptr<const router::MatchResult> memo_result_;
 
   // Subscriptions by sid.
   std::unordered_map<std::string, std::shared_ptr<router::Subscription>> subscriptions_;

@@ -8,7 +8,7 @@
 namespace sluice::server {
 namespace {
 thread_local EventLoop* current_loop = nullptr;
-constexpr size_t kScratchBytes = 64 * 1024;
+constexpr size_t kScratchBytes = 256 * 1024;
 }  // namespace
 
 EventLoop* EventLoop::Current() { return current_loop; }
@@ -54,19 +54,14 @@ void EventLoop::NoteOutput(const std::shared_ptr<ClientConnection>& target) { no
 void EventLoop::FlushNoted() {
   // Flushing may note more output (a close after flush): loop until empty.
   while (!noted_.empty()) {
-    std::vector<std::shared_ptr<ClientConnection>> batch;
-    batch.swap(noted_);
-    for (auto& c : batch) {
-      if (&c->loop() == this) {
-        c->flush_noted.store(false, std::memory_order_release);
-        c->Flush();
-      } else {
-        boost::asio::post(c->loop().io(), [c] {
-          c->flush_noted.store(false, std::memory_order_release);
-          c->Flush();
-        });
-      }
+    flushing_.swap(noted_);
+    for (auto& c : flushing_) {
+      // Written in place from this thread; only a full socket involves the
+      // receiver's own loop.
+      c->flush_noted.store(false, std::memory_order_release);
+      c->Flush();
     }
+    flushing_.clear();
   }
 }
 

@@ -91,6 +91,7 @@ class EventLoop {
   router::MatchCache match_cache_;
   std::unordered_map<ClientConnection*, std::shared_ptr<ClientConnection>> connections_;
   std::vector<std::shared_ptr<ClientConnection>> noted_;
+  std::vector<std::shared_ptr<ClientConnection>> flushing_;  // reused by FlushNoted
   std::vector<char> scratch_;
   std::weak_ptr<ClientConnection> stall_;
   boost::asio::steady_timer sweep_timer_;

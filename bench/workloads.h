@@ -1,0 +1,61 @@
+// sluice-bench: the workloads, each run against one freshly started server.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sluice::bench {
+
+enum class WorkloadKind { kThroughput, kRequestReply, kMemory };
+
+struct Workload {
+  std::string name;   // what --only selects: pub16, pubsub16, ...
+  std::string title;  // one line for the report
+  WorkloadKind kind = WorkloadKind::kThroughput;
+  int subscribers = 0;     // throughput: 0 = publish only
+  bool queue = false;      // throughput: subscribers form one queue group
+  size_t payload = 16;     // bytes per message (requests and replies too)
+  uint64_t count = 0;      // messages published (requests for request/reply)
+  uint64_t warmup = 0;     // untimed messages/requests before the measured part
+  int idle_connections = 0;  // memory: connections opened
+};
+
+// The workloads `make bench` runs, in order.
+std::vector<Workload> DefaultWorkloads();
+
+struct RunSettings {
+  size_t window_bytes = 4u << 20;  // bound on bytes in flight towards the slowest subscriber
+  size_t chunk_bytes = 64u << 10;  // bytes per publisher write
+  int stall_timeout_ms = 20000;    // a run with no progress for this long fails
+};
+
+struct RunResult {
+  bool ok = false;
+  std::string error;
+  // Throughput and request/reply.
+  uint64_t msgs = 0;       // messages published (or requests)
+  uint64_t delivered = 0;  // messages received by all subscribers together
+  double seconds = 0;
+  double cpu_ms = -1;  // server utime+stime spent on the measured part
+  double bench_cpu_ms = -1;  // sluice-bench's own CPU time over the measured part
+  double other_cpu_ms = -1;  // CPU time of all other processes on the machine meanwhile (interference)
+  double niced_cpu_ms = -1;  // the part of it spent by niced processes (background builds, fuzzers)
+  long rss_kb = -1;    // server VmRSS right after the measured part
+  // Request/reply round trips, microseconds.
+  double p50_us = 0, p99_us = 0, p999_us = 0;
+  // Share of the machine's CPU (0..1) busy in the 0.3 s before the server started.
+  double pre_busy = -1;
+  // Memory.
+  long rss_idle_kb = -1;
+  long rss_conns_kb = -1;
+
+  double MsgsPerSec() const { return seconds > 0 ? msgs / seconds : 0; }
+};
+
+// Runs one workload against the server listening on `port` with process id `pid`.
+RunResult RunWorkload(const Workload& w, int port, pid_t pid, const RunSettings& settings);
+
+}  // namespace sluice::bench

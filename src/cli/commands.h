@@ -1,0 +1,24 @@
+// The subcommands. Each Add* registers its subcommand on the app; when the
+// command line selects it, CLI11's callback stores what to run in `action`
+// and main runs it after parsing (so CLI11 has applied every flag, global
+// ones given after the subcommand included).
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+#include "cli_common.h"
+
+namespace sluice::cli {
+
+using Action = std::function<int()>;
+
+void AddPubCommand(CLI::App& app, const GlobalOptions& global, Action& action);
+void AddSubCommand(CLI::App& app, const GlobalOptions& global, Action& action);
+void AddReqCommand(CLI::App& app, const GlobalOptions& global, Action& action);
+void AddReplyCommand(CLI::App& app, const GlobalOptions& global, Action& action);
+void AddBenchCommand(CLI::App& app, const GlobalOptions& global, Action& action);
+void AddServerCommand(CLI::App& app, const GlobalOptions& global, Action& action);
+
+}  // namespace sluice::cli

@@ -1,0 +1,58 @@
+// Internal: what LogStore needs from a backend. The memory backend keeps
+// segments in strings; the file backend in segment files (file_segment_io.cc).
+// Every method is called with the store's mutex held, except ExecuteSync and
+// WriteCheckpoint, which run on the sync thread without it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/filesystem.h"
+#include "store/record_format.h"
+#include "store/status.h"
+
+namespace sluice::store {
+
+// The files a sync round must fsync, captured under the store mutex.
+struct SyncPlan {
+  std::vector<std::shared_ptr<File>> files;
+  bool dir = false;
+};
+
+class SegmentIo {
+ public:
+  virtual ~SegmentIo() = default;
+  virtual bool persistent() const = 0;
+  // Creates segment h.segment_id and makes it the active one.
+  virtual Status CreateSegment(const SegmentHeader& h) = 0;
+  // Appends bytes to the active segment. On failure the segment is left as it
+  // was before the call, or *unusable is set (the tail could not be cut back:
+  // the store must start a new segment before writing again).
+  virtual Status AppendActive(std::string_view bytes, bool* unusable) = 0;
+  virtual uint64_t ActiveSize() const = 0;
+  virtual Status ReadAt(uint32_t segment, uint64_t offset, size_t len, std::string* out) = 0;
+  // Forgets a segment whose messages are all gone (the file is removed).
+  virtual void DropSegment(uint32_t segment) = 0;
+  // Moves the dirty files into plan (under the mutex) and fsyncs them (without).
+  virtual void PlanSync(SyncPlan* plan) = 0;
+  virtual Status ExecuteSync(const SyncPlan& plan) = 0;
+  // Marks what a failed plan covered dirty again (the next round retries it).
+  virtual void RestoreSync(const SyncPlan& plan) = 0;
+  // Writes segment's index checkpoint (atomic: temp file, fsync, rename).
+  virtual Status WriteCheckpoint(uint32_t segment, const std::string& bytes) = 0;
+};
+
+std::unique_ptr<SegmentIo> NewMemorySegmentIo();
+std::unique_ptr<SegmentIo> NewFileSegmentIo(FileSystem& fs, std::string dir);
+
+// File names inside a store directory.
+std::string SegmentFileName(uint32_t id);     // "00000001.log"
+std::string CheckpointFileName(uint32_t id);  // "00000001.idx"
+bool ParseSegmentFileName(std::string_view name, uint32_t* id);
+// Recovery: continue appending to an existing file segment of that size.
+Status AdoptActiveSegment(SegmentIo& io, uint32_t id, uint64_t size);
+
+}  // namespace sluice::store
