@@ -75,9 +75,9 @@ std::string Plural(uint64_t n, const char* word) { return fmt::format("{} {}{}",
 
 class ClientThreads {
  public:
-  ClientThreads(const GlobalOptions& global, uint64_t clients, uint64_t total, const char* name)
+  ClientThreads(const GlobalOptions& global, uint64_t clients, uint64_t total, const char* name, bool send_asap)
       : shares_(Split(total, clients)), counters_(clients), results_(clients), errors_(clients) {
-    for (uint64_t i = 0; i < clients; ++i) conns_.push_back(Connection::Open(global, {.name = name, .long_running = false}));
+    for (uint64_t i = 0; i < clients; ++i) conns_.push_back(Connection::Open(global, {.name = name, .long_running = false, .send_asap = send_asap}));
   }
 
   uint64_t Done() const {
@@ -142,7 +142,7 @@ class SubscriberGroup {
   SubscriberGroup(const GlobalOptions& global, const BenchOptions& o, uint64_t expected) : subject_(o.subject) {
     const auto timeout = global.Timeout();
     for (uint64_t i = 0; i < o.subs; ++i) {
-      auto state = std::make_unique<State>(Connection::Open(global, {.name = "sluice bench sub", .long_running = true}));
+      auto state = std::make_unique<State>(Connection::Open(global, {.name = "sluice bench sub", .long_running = true, .send_asap = false}));
       state->group = this;
       state->expected = expected;
       natsSubscription* raw = nullptr;
@@ -265,7 +265,7 @@ class ResponderGroup {
  public:
   ResponderGroup(const GlobalOptions& global, const BenchOptions& o) {
     for (uint64_t i = 0; i < o.subs; ++i) {
-      conns_.push_back(Connection::Open(global, {.name = "sluice bench responder", .long_running = true}));
+      conns_.push_back(Connection::Open(global, {.name = "sluice bench responder", .long_running = true, .send_asap = true}));
       natsSubscription* raw = nullptr;
       CheckNats(natsConnection_QueueSubscribe(&raw, conns_.back().get(), o.subject.c_str(), "sluice-bench",
                                               EchoRequest, nullptr),
@@ -343,7 +343,7 @@ int RunBench(const GlobalOptions& global, const BenchOptions& o) {
   if (o.kind == BenchKind::kSub || o.kind == BenchKind::kPubSub) {
     SubscriberGroup subs(global, o, o.msgs);
     std::unique_ptr<ClientThreads> pubs;
-    if (o.kind == BenchKind::kPubSub) pubs = std::make_unique<ClientThreads>(global, o.pubs, o.msgs, "sluice bench pub");
+    if (o.kind == BenchKind::kPubSub) pubs = std::make_unique<ClientThreads>(global, o.pubs, o.msgs, "sluice bench pub", false);
     if (o.kind == BenchKind::kSub) {
       std::fprintf(stderr, "Subscribing on %s, waiting for %s messages on each of %s\n", o.subject.c_str(),
                    WithThousands(o.msgs).c_str(), Plural(o.subs, "subscriber").c_str());
@@ -376,7 +376,7 @@ int RunBench(const GlobalOptions& global, const BenchOptions& o) {
       text += SideText("Sub:", sub_total, sub_parts);
     }
   } else if (o.kind == BenchKind::kPub) {
-    ClientThreads pubs(global, o.pubs, o.msgs, "sluice bench pub");
+    ClientThreads pubs(global, o.pubs, o.msgs, "sluice bench pub", false);
     ProgressLine progress("Publishing", o.msgs, [&] { return pubs.Done(); }, !o.no_progress);
     auto wall = pubs.Run([&](size_t, natsConnection* nc, uint64_t share, std::atomic<uint64_t>& counter,
                              Throughput& result) { PublishShare(nc, o.subject, payload, share, counter, result); });
@@ -386,7 +386,7 @@ int RunBench(const GlobalOptions& global, const BenchOptions& o) {
     text += SideText("Pub:", total, pubs.results());
   } else {  // req
     ResponderGroup responders(global, o);
-    ClientThreads requesters(global, o.pubs, o.msgs, "sluice bench req");
+    ClientThreads requesters(global, o.pubs, o.msgs, "sluice bench req", true);
     std::vector<std::vector<int64_t>> samples(o.pubs);
     ProgressLine progress("Requesting", o.msgs, [&] { return requesters.Done(); }, !o.no_progress);
     const int64_t timeout_ms = ToMillis(timeout);

@@ -60,8 +60,14 @@ int64_t ToMillis(std::chrono::nanoseconds d) {
 std::string NatsErrorText(natsStatus s) {
   natsStatus last = NATS_OK;
   const char* text = nats_GetLastError(&last);
-  if (last == s && text != nullptr && *text != '\0') return text;
-  return natsStatus_GetText(s);
+  if (last != s || text == nullptr || *text == '\0') return natsStatus_GetText(s);
+  std::string out = text;
+  // nats.c prefixes its messages with "(conn.c:1905): ": not for users.
+  if (out.size() > 1 && out[0] == '(') {
+    size_t end = out.find("): ");
+    if (end != std::string::npos) out.erase(0, end + 3);
+  }
+  return out;
 }
 
 void CheckNats(natsStatus s, std::string_view what) {
@@ -89,6 +95,7 @@ Connection Connection::Open(const GlobalOptions& global, const ConnectSettings& 
   if (!global.token.empty()) CheckNats(natsOptions_SetToken(raw, global.token.c_str()), "cannot set the token");
   // A CLI run should not keep retrying a server that is not there.
   natsOptions_SetRetryOnFailedConnect(raw, false, nullptr, nullptr);
+  if (settings.send_asap) natsOptions_SetSendAsap(raw, true);
   auto closing = std::make_unique<std::atomic<bool>>(false);
   if (settings.long_running) {
     natsOptions_SetMaxReconnect(raw, -1);

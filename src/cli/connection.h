@@ -35,6 +35,9 @@ struct ConnectSettings {
   // sub, reply and the bench subscribers keep going across server restarts
   // (reconnecting forever) and report disconnects and async errors on stderr.
   bool long_running = false;
+  // Write each publish at once instead of letting nats.c's flusher batch
+  // them (which can add about a millisecond): for request/reply latency.
+  bool send_asap = false;
 };
 
 // One client connection, closed and destroyed with the object.

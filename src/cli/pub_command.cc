@@ -48,7 +48,7 @@ int RunPub(const GlobalOptions& global, const PubOptions& o) {
   }
   const auto headers = ParseHeaderFlags(o.headers);
 
-  Connection conn = Connection::Open(global, {.name = "sluice pub", .long_running = false});
+  Connection conn = Connection::Open(global, {.name = "sluice pub", .long_running = false, .send_asap = false});
   std::atomic<uint64_t> published{0};
   uint64_t bytes = 0;
   ProgressLine progress("Publishing", o.count, [&] { return published.load(); }, !o.no_progress && o.count > 1);

@@ -30,7 +30,7 @@ int RunReq(const GlobalOptions& global, const ReqOptions& o) {
   const std::string body = BodyTemplate::Parse(o.body).Render(context);
   const auto headers = ParseHeaderFlags(o.headers);
 
-  Connection conn = Connection::Open(global, {.name = "sluice req", .long_running = false});
+  Connection conn = Connection::Open(global, {.name = "sluice req", .long_running = false, .send_asap = true});
   natsMsg* raw = nullptr;
   CheckNats(natsMsg_Create(&raw, o.subject.c_str(), nullptr, body.data(), static_cast<int>(body.size())),
             fmt::format("request on \"{}\"", o.subject));
@@ -84,7 +84,7 @@ int RunReply(const GlobalOptions& global, const ReplyOptions& o) {
   const auto timeout = global.Timeout();
   const BodyTemplate body = BodyTemplate::Parse(o.body, /*allow_request=*/true);
   InstallStopSignals();
-  Connection conn = Connection::Open(global, {.name = "sluice reply", .long_running = true});
+  Connection conn = Connection::Open(global, {.name = "sluice reply", .long_running = true, .send_asap = true});
   natsSubscription* raw = nullptr;
   if (o.queue.empty()) {
     CheckNats(natsConnection_SubscribeSync(&raw, conn.get(), o.subject.c_str()),

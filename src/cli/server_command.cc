@@ -66,7 +66,9 @@ int RunInfo(const GlobalOptions& global, const ServerOptions& o) {
     if (varz[key].is_number_float()) return fmt::format("{:.1f}", varz[key].get<double>());
     return WithThousands(varz[key].get<uint64_t>());
   };
-  std::string out = fmt::format("Server information for {} ({})\n\n", str("server_name"), str("server_id"));
+  std::string out = str("server_name") == str("server_id") || str("server_name").empty()
+                        ? fmt::format("Server information for {}\n\n", str("server_id"))
+                        : fmt::format("Server information for {} ({})\n\n", str("server_name"), str("server_id"));
   auto line = [&](const char* label, const std::string& value) {
     if (!value.empty()) out += fmt::format("  {:>18}: {}\n", label, value);
   };
@@ -104,7 +106,10 @@ int RunInfo(const GlobalOptions& global, const ServerOptions& o) {
 }
 
 int RunCheck(const GlobalOptions& global, const ServerOptions& o) {
-  const std::string url = o.monitor + "/healthz";
+  std::string url = o.monitor;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  if (url.find("://") == std::string::npos) url = "http://" + url;
+  url += "/healthz";
   int http_status = 0;
   nlohmann::ordered_json body = GetJson(o.monitor, "/healthz", global, &http_status);
   std::string status = body.contains("status") && body["status"].is_string() ? body["status"].get<std::string>() : "";

@@ -22,7 +22,7 @@ struct SubOptions {
 int RunSub(const GlobalOptions& global, const SubOptions& o) {
   const auto timeout = global.Timeout();
   InstallStopSignals();
-  Connection conn = Connection::Open(global, {.name = "sluice sub", .long_running = true});
+  Connection conn = Connection::Open(global, {.name = "sluice sub", .long_running = true, .send_asap = false});
   natsSubscription* raw = nullptr;
   if (o.queue.empty()) {
     CheckNats(natsConnection_SubscribeSync(&raw, conn.get(), o.subject.c_str()),

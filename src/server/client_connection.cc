@@ -25,7 +25,10 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr size_t kMaxReadPerWakeup = 1 << 20;  // fairness between connections of a loop
-constexpr size_t kKeepBufferBytes = 64 * 1024;  // larger idle buffers are released
+constexpr size_t kKeepBufferBytes = 64 * 1024;  // larger idle buffers are released by the sweep
+// A busy connection keeps output buffers up to this size between flushes:
+// freeing and re-faulting them on every batch cost more than the copies.
+constexpr size_t kKeepBusyOutputBytes = 1 << 20;
 constexpr std::chrono::seconds kFirstPingMax{2};
 // A publisher feeding a consumer that is behind is paused for at most this
 // long per read batch (nats-server stalls its producers likewise), checking
@@ -621,7 +624,7 @@ void ClientConnection::Flush() {
       break;
     }
     if (!async_writing_) {
-      if (out_pending_.capacity() > kKeepBufferBytes) out_pending_.Release();
+      if (out_pending_.capacity() > kKeepBusyOutputBytes) out_pending_.Release();
       lock.unlock();
       if (on_owner && close_after_flush_) CloseNow(close_reason_);
       return;
@@ -661,7 +664,7 @@ void ClientConnection::OnWriteDone(const boost::system::error_code& ec, size_t) 
     return;
   }
   out_inflight_bytes_.store(0, std::memory_order_relaxed);
-  if (out_inflight_.capacity() > kKeepBufferBytes) {
+  if (out_inflight_.capacity() > kKeepBusyOutputBytes) {
     out_inflight_.Release();
   } else {
     out_inflight_.clear();
@@ -736,7 +739,13 @@ void ClientConnection::Sweep(Clock::time_point now) {
   {
     std::lock_guard lock(out_mutex_);
     async_writing = async_writing_;
+    // An idle connection gives its large buffers back.
+    if (!async_writing && out_pending_.empty() && out_pending_.capacity() > kKeepBufferBytes &&
+        now - last_input_ > std::chrono::seconds(1)) {
+      out_pending_.Release();
+    }
   }
+  if (!async_writing && out_inflight_.capacity() > kKeepBufferBytes) out_inflight_.Release();
   if (async_writing && !out_inflight_.empty() && now - write_started_ > server_.options().write_deadline) {
     server_.slow_consumers.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("{} - cid:{} - Slow Consumer Detected: WriteDeadline of {}ms exceeded", remote_address_,

@@ -224,6 +224,13 @@ Status RecoverSegment(FileSystem& fs, const std::string& dir, uint32_t id, Segme
     if (!st.ok()) return st;
   }
   x->covered_len = std::max<uint64_t>(valid_end, report->header_ok ? kSegmentHeaderSize : 0);
+  // Records found by scanning may be in the page cache only (the previous
+  // process was killed before its fsync): make them durable before new
+  // records are acknowledged behind them.
+  if (!data.empty()) {
+    Status st = file.Sync();
+    if (!st.ok()) return st;
+  }
   return Status::Ok();
 }
 

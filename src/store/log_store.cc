@@ -283,7 +283,7 @@ StatusOr<AppendResult> LogStore::Append(std::string_view subject, std::string_vi
       if (config_.log) config_.log("append failed: " + st.ToString());
       return st;
     }
-    for (uint64_t d : drop) active_->tombstones.push_back(d);
+    if (io_->persistent()) active_->tombstones.insert(active_->tombstones.end(), drop.begin(), drop.end());
     active_->last_record_offset = offset;
     active_->last_record_crc = GetU32(buf.data() + msg_at + 4);
     active_->size = io_->ActiveSize();

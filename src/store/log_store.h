@@ -119,7 +119,6 @@ class LogStore final : public MessageStore, public SyncTarget {
   void SealActive();
   Status WriteRecords(const std::string& bytes);  // markers: tombstones, floors
   Status WriteFloorIfDirty();
-  void NoteRecords(const std::string& buf, size_t last_at);
   void NoteWrite(uint64_t seq, DurableCallback cb, std::vector<Callback>* inline_cbs);
   void ScheduleSyncLocked();
   uint64_t RemoveOldestForLimits();
