@@ -314,6 +314,7 @@ std::string SideText(const char* label, const Throughput& total, const std::vect
 // --- the four benchmarks ---
 
 int RunBench(const GlobalOptions& global, const BenchOptions& o) {
+  CheckSubject(o.subject);
   const auto timeout = global.Timeout();
   const bool publishes = o.kind == BenchKind::kPub || o.kind == BenchKind::kPubSub || o.kind == BenchKind::kReq;
   const bool subscribes = o.kind == BenchKind::kSub || o.kind == BenchKind::kPubSub;
@@ -435,7 +436,7 @@ int RunBench(const GlobalOptions& global, const BenchOptions& o) {
 
 void AddBenchCommand(CLI::App& app, const GlobalOptions& global, Action& action) {
   CLI::App* bench = app.add_subcommand("bench", "measure message rates and request latency");
-  bench->require_subcommand(1);
+  RequireOneOf(*bench, "pub, sub, pubsub, req");
   struct Kind {
     const char* name;
     BenchKind kind;

@@ -14,6 +14,11 @@ namespace sluice::cli {
 
 using Action = std::function<int()>;
 
+// For a command made of subcommands (bench, server): `sluice bench` alone or
+// `sluice bench fast` says which subcommands there are (CLI11's own
+// message would only say that one is required).
+void RequireOneOf(CLI::App& parent, const char* choices);
+
 void AddPubCommand(CLI::App& app, const GlobalOptions& global, Action& action);
 void AddSubCommand(CLI::App& app, const GlobalOptions& global, Action& action);
 void AddReqCommand(CLI::App& app, const GlobalOptions& global, Action& action);

@@ -13,6 +13,20 @@
 #define SLUICE_VERSION "dev"
 #endif
 
+namespace sluice::cli {
+
+void RequireOneOf(CLI::App& parent, const char* choices) {
+  // An unknown name (`sluice bench fast`) is reported by CLI11 as an
+  // unexpected argument; this callback handles the name left out.
+  parent.callback([&parent, choices] {
+    if (parent.get_subcommands().empty()) {
+      throw CLI::ValidationError(parent.get_name(), "choose one of: " + std::string(choices));
+    }
+  });
+}
+
+}  // namespace sluice::cli
+
 int main(int argc, char** argv) {
   using namespace sluice::cli;
   GlobalOptions global;

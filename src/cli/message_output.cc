@@ -107,6 +107,15 @@ std::vector<HeaderTemplate> ParseHeaderFlags(const std::vector<std::string>& fla
   return out;
 }
 
+void CheckSubject(const std::string& subject) {
+  bool bad = subject.empty() || subject.front() == '.' || subject.back() == '.' ||
+             subject.find("..") != std::string::npos;
+  for (char c : subject) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') bad = true;
+  }
+  if (bad) throw UsageError(fmt::format("invalid subject \"{}\"", subject));
+}
+
 void ApplyHeaders(natsMsg* msg, const std::vector<HeaderTemplate>& headers, const TemplateContext& context) {
   for (const auto& h : headers) {
     std::string value = h.value.Render(context);

@@ -48,6 +48,10 @@ std::vector<HeaderTemplate> ParseHeaderFlags(const std::vector<std::string>& fla
 // Sets the rendered headers on msg; throws CliError when nats.c refuses.
 void ApplyHeaders(natsMsg* msg, const std::vector<HeaderTemplate>& headers, const TemplateContext& context);
 
+// Throws UsageError for a subject nats.c would send as something else: empty,
+// with whitespace (`PUB a b` is subject a with reply b) or with an empty token.
+void CheckSubject(const std::string& subject);
+
 // Data as a JSON string: invalid UTF-8 is replaced, never an exception.
 std::string JsonLine(const nlohmann::ordered_json& j);
 

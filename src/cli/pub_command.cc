@@ -32,6 +32,7 @@ struct PubOptions {
 };
 
 int RunPub(const GlobalOptions& global, const PubOptions& o) {
+  CheckSubject(o.subject);
   const auto timeout = global.Timeout();
   const auto sleep = RequireDuration(o.sleep, "--sleep");
   const bool has_body = o.body_option->count() > 0;

@@ -25,6 +25,7 @@ struct ReqOptions {
 };
 
 int RunReq(const GlobalOptions& global, const ReqOptions& o) {
+  CheckSubject(o.subject);
   const auto timeout = global.Timeout();
   const TemplateContext context{.count = 1, .request = {}};
   const std::string body = BodyTemplate::Parse(o.body).Render(context);
@@ -81,6 +82,7 @@ struct ReplyOptions {
 };
 
 int RunReply(const GlobalOptions& global, const ReplyOptions& o) {
+  CheckSubject(o.subject);
   const auto timeout = global.Timeout();
   const BodyTemplate body = BodyTemplate::Parse(o.body, /*allow_request=*/true);
   InstallStopSignals();
@@ -127,10 +129,11 @@ int RunReply(const GlobalOptions& global, const ReplyOptions& o) {
     std::string answer = body.Render(
         {.count = handled,
          .request = std::string_view(data ? data : "", static_cast<size_t>(natsMsg_GetDataLength(msg.get())))});
+    // The connection sends at once (send_asap): no flush per reply.
     CheckNats(natsConnection_Publish(conn.get(), reply_to, answer.data(), static_cast<int>(answer.size())),
               "send the reply");
-    CheckNats(natsConnection_Flush(conn.get()), "send the reply");
   }
+  conn.Flush(timeout);  // the last reply has reached the server before we exit
   return 0;
 }
 

@@ -132,7 +132,7 @@ int RunCheck(const GlobalOptions& global, const ServerOptions& o) {
 
 void AddServerCommand(CLI::App& app, const GlobalOptions& global, Action& action) {
   CLI::App* server = app.add_subcommand("server", "ask a server's monitoring port about its state");
-  server->require_subcommand(1);
+  RequireOneOf(*server, "info, check");
   auto add = [&](const char* name, const char* help, int (*run)(const GlobalOptions&, const ServerOptions&)) {
     auto o = std::make_shared<ServerOptions>();
     CLI::App* cmd = server->add_subcommand(name, help);

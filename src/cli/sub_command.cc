@@ -20,6 +20,7 @@ struct SubOptions {
 };
 
 int RunSub(const GlobalOptions& global, const SubOptions& o) {
+  CheckSubject(o.subject);
   const auto timeout = global.Timeout();
   InstallStopSignals();
   Connection conn = Connection::Open(global, {.name = "sluice sub", .long_running = true, .send_asap = false});

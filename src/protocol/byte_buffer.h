@@ -40,6 +40,11 @@ class ByteBuffer {
     if (head_ >= size_) head_ = size_ = 0;
   }
   void clear() { head_ = size_ = 0; }
+  // Keeps the first n bytes (n <= size()).
+  void Truncate(size_t n) {
+    size_ = head_ + n;
+    if (size_ == head_) head_ = size_ = 0;
+  }
   void Release() {
     data_.reset();
     head_ = size_ = capacity_ = 0;

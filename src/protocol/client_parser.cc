@@ -57,19 +57,17 @@ int64_t ParseSize(std::string_view digits) {
   return value;
 }
 
-ParsedOp Error(ProtocolError error) {
-  ParsedOp r;
+// The parse functions fill the caller's ParsedOp in place: it is large, and
+// returning it by value through each layer cost more than the parsing.
+void Error(ParsedOp& r, ProtocolError error) {
   r.status = ParseStatus::kError;
   r.error = error;
-  return r;
 }
 
-ParsedOp NeedMore(size_t consumed = 0, size_t min_bytes = 0) {
-  ParsedOp r;
+void NeedMore(ParsedOp& r, size_t consumed = 0, size_t min_bytes = 0) {
   r.status = ParseStatus::kNeedMore;
   r.consumed = consumed;
   r.min_bytes = min_bytes;
-  return r;
 }
 
 }  // namespace
@@ -86,30 +84,32 @@ std::string_view ProtocolErrorText(ProtocolError error) {
 }
 
 ParsedOp ClientParser::Next(std::string_view buffer) {
-  if (skip_ != SkipState::kNone) return FinishSkip(buffer);
-  if (args_pending_) {
-    ParsedOp r = ParseArgs(pending_op_, buffer, 0);
+  ParsedOp r;
+  if (skip_ != SkipState::kNone) {
+    FinishSkip(r, buffer);
+  } else if (args_pending_) {
+    ParseArgs(r, pending_op_, buffer, 0);
     if (r.status != ParseStatus::kNeedMore) args_pending_ = false;
-    return r;
+  } else {
+    ParseControlLine(r, buffer);
   }
-  return ParseControlLine(buffer);
+  return r;
 }
 
-ParsedOp ClientParser::FinishSkip(std::string_view buffer) {
+void ClientParser::FinishSkip(ParsedOp& r, std::string_view buffer) {
   size_t lf = buffer.find('\n');
-  if (lf == std::string_view::npos) return NeedMore(buffer.size());
-  ParsedOp r;
+  if (lf == std::string_view::npos) return NeedMore(r, buffer.size());
   r.status = ParseStatus::kOp;
   r.op = skip_ == SkipState::kPingTail ? ClientOp::kPing
          : skip_ == SkipState::kPongTail ? ClientOp::kPong
                                           : ClientOp::kOk;
   r.consumed = lf + 1;
   skip_ = SkipState::kNone;
-  return r;
+  return;
 }
 
-ParsedOp ClientParser::ParseControlLine(std::string_view buffer) {
-  if (buffer.empty()) return NeedMore();
+void ClientParser::ParseControlLine(ParsedOp& r, std::string_view buffer) {
+  if (buffer.empty()) return NeedMore(r);
 
   // 0. Fast path for the frequent ops when their whole name is present
   //    (`| 0x20` folds the case of these letters and of nothing else they
@@ -117,11 +117,11 @@ ParsedOp ClientParser::ParseControlLine(std::string_view buffer) {
   if (buffer.size() >= 5) {
     const char c0 = static_cast<char>(buffer[0] | 0x20), c1 = static_cast<char>(buffer[1] | 0x20),
                c2 = static_cast<char>(buffer[2] | 0x20), c3 = static_cast<char>(buffer[3] | 0x20);
-    if (c0 == 'p' && c1 == 'u' && c2 == 'b') return ParseArgs(ClientOp::kPub, buffer, 3);
-    if (c0 == 'h' && c1 == 'p' && c2 == 'u' && c3 == 'b') return ParseArgs(ClientOp::kHPub, buffer, 4);
-    if (c0 == 's' && c1 == 'u' && c2 == 'b') return ParseArgs(ClientOp::kSub, buffer, 3);
-    if (c0 == 'p' && c1 == 'i' && c2 == 'n' && c3 == 'g') return ParseArgs(ClientOp::kPing, buffer, 4);
-    if (c0 == 'p' && c1 == 'o' && c2 == 'n' && c3 == 'g') return ParseArgs(ClientOp::kPong, buffer, 4);
+    if (c0 == 'p' && c1 == 'u' && c2 == 'b') return ParseArgs(r, ClientOp::kPub, buffer, 3);
+    if (c0 == 'h' && c1 == 'p' && c2 == 'u' && c3 == 'b') return ParseArgs(r, ClientOp::kHPub, buffer, 4);
+    if (c0 == 's' && c1 == 'u' && c2 == 'b') return ParseArgs(r, ClientOp::kSub, buffer, 3);
+    if (c0 == 'p' && c1 == 'i' && c2 == 'n' && c3 == 'g') return ParseArgs(r, ClientOp::kPing, buffer, 4);
+    if (c0 == 'p' && c1 == 'o' && c2 == 'n' && c3 == 'g') return ParseArgs(r, ClientOp::kPong, buffer, 4);
   }
 
   // 1. The operation name, case-insensitive, checked byte by byte so that a
@@ -144,17 +144,17 @@ ParsedOp ClientParser::ParseControlLine(std::string_view buffer) {
       break;
     }
   }
-  if (!any_prefix) return Error(ProtocolError::kUnknownOp);
-  if (matched == nullptr) return NeedMore();
+  if (!any_prefix) return Error(r, ProtocolError::kUnknownOp);
+  if (matched == nullptr) return NeedMore(r);
 
   const size_t name_len = matched->name.size();
   const ClientOp op = matched->op;
-  return ParseArgs(op, buffer, name_len);
+  return ParseArgs(r, op, buffer, name_len);
 }
 
 // `pos` is where the op name ended (0 when the name and the blanks after it
 // were consumed by an earlier call, see args_pending_).
-ParsedOp ClientParser::ParseArgs(ClientOp op, std::string_view buffer, size_t pos) {
+void ClientParser::ParseArgs(ParsedOp& r, ClientOp op, std::string_view buffer, size_t pos) {
   const size_t name_len = pos;
 
   // 2. Ops whose line tail is ignored: PING, PONG, +OK.
@@ -164,20 +164,19 @@ ParsedOp ClientParser::ParseArgs(ClientOp op, std::string_view buffer, size_t po
       skip_ = op == ClientOp::kPing ? SkipState::kPingTail
               : op == ClientOp::kPong ? SkipState::kPongTail
                                       : SkipState::kOkTail;
-      return NeedMore(buffer.size());
+      return NeedMore(r, buffer.size());
     }
-    ParsedOp r;
     r.status = ParseStatus::kOp;
     r.op = op;
     r.consumed = lf + 1;
-    return r;
+    return;
   }
 
   // 3. Ops with arguments. CONNECT and INFO need no blank after the name;
   //    the others need a space or tab.
   if (!args_pending_ && op != ClientOp::kConnect && op != ClientOp::kInfo) {
-    if (buffer.size() == name_len) return NeedMore();
-    if (!IsBlank(buffer[name_len])) return Error(ProtocolError::kUnknownOp);
+    if (buffer.size() == name_len) return NeedMore(r);
+    if (!IsBlank(buffer[name_len])) return Error(r, ProtocolError::kUnknownOp);
   }
   size_t args_start = name_len;
   while (args_start < buffer.size() && IsBlank(buffer[args_start])) ++args_start;
@@ -187,7 +186,7 @@ ParsedOp ClientParser::ParseArgs(ClientOp op, std::string_view buffer, size_t po
     // without bound) and resume at the arguments on the next call.
     args_pending_ = true;
     pending_op_ = op;
-    return NeedMore(buffer.size());
+    return NeedMore(r, buffer.size());
   }
 
   size_t lf = buffer.find('\n', args_start);
@@ -195,15 +194,13 @@ ParsedOp ClientParser::ParseArgs(ClientOp op, std::string_view buffer, size_t po
     // A CR at the very end is the line end arriving, not an argument byte.
     size_t pending = buffer.size() - args_start;
     if (buffer.back() == '\r') --pending;
-    if (pending > limits_.max_control_line) return Error(ProtocolError::kMaxControlLine);
-    return NeedMore();
+    if (pending > limits_.max_control_line) return Error(r, ProtocolError::kMaxControlLine);
+    return NeedMore(r);
   }
   size_t line_end = lf;
   if (line_end > args_start && buffer[line_end - 1] == '\r') --line_end;
   std::string_view args = buffer.substr(args_start, line_end - args_start);
-  if (args.size() > limits_.max_control_line) return Error(ProtocolError::kMaxControlLine);
-
-  ParsedOp r;
+  if (args.size() > limits_.max_control_line) return Error(r, ProtocolError::kMaxControlLine);
   r.status = ParseStatus::kOp;
   r.op = op;
   r.consumed = lf + 1;
@@ -212,9 +209,9 @@ ParsedOp ClientParser::ParseArgs(ClientOp op, std::string_view buffer, size_t po
     case ClientOp::kConnect:
     case ClientOp::kInfo:
       r.json = args;
-      return r;
+      return;
     case ClientOp::kErr:
-      return r;
+      return;
     case ClientOp::kSub: {
       std::array<std::string_view, 3> a;
       size_t n = SplitArgs(args, a);
@@ -226,9 +223,9 @@ ParsedOp ClientParser::ParseArgs(ClientOp op, std::string_view buffer, size_t po
         r.queue = a[1];
         r.sid = a[2];
       } else {
-        return Error(ProtocolError::kMalformed);
+        return Error(r, ProtocolError::kMalformed);
       }
-      return r;
+      return;
     }
     case ClientOp::kUnsub: {
       std::array<std::string_view, 2> a;
@@ -239,14 +236,14 @@ ParsedOp ClientParser::ParseArgs(ClientOp op, std::string_view buffer, size_t po
           int64_t max = ParseSize(a[1]);
           r.unsub_max = max > 0 ? max : 0;
         }
-        return r;
+        return;
       }
-      return Error(ProtocolError::kMalformed);
+      return Error(r, ProtocolError::kMalformed);
     }
     case ClientOp::kPub:
     case ClientOp::kHPub: {
       const bool with_headers = op == ClientOp::kHPub;
-      if (with_headers && !headers_allowed_) return Error(ProtocolError::kMalformed);
+      if (with_headers && !headers_allowed_) return Error(r, ProtocolError::kMalformed);
       std::array<std::string_view, 4> a;
       size_t n = SplitArgs(args, a);
       int64_t header_size = 0;
@@ -268,10 +265,10 @@ ParsedOp ClientParser::ParseArgs(ClientOp op, std::string_view buffer, size_t po
         header_size = ParseSize(a[2]);
         total_size = ParseSize(a[3]);
       } else {
-        return Error(ProtocolError::kMalformed);
+        return Error(r, ProtocolError::kMalformed);
       }
-      if (total_size < 0 || header_size < 0 || header_size > total_size) return Error(ProtocolError::kMalformed);
-      if (total_size > limits_.max_payload) return Error(ProtocolError::kMaxPayload);
+      if (total_size < 0 || header_size < 0 || header_size > total_size) return Error(r, ProtocolError::kMalformed);
+      if (total_size > limits_.max_payload) return Error(r, ProtocolError::kMaxPayload);
 
       const size_t payload_start = lf + 1;
       const size_t needed = payload_start + static_cast<size_t>(total_size) + 2;
@@ -279,19 +276,19 @@ ParsedOp ClientParser::ParseArgs(ClientOp op, std::string_view buffer, size_t po
       // soon as it arrives, before the rest.
       // min_bytes asks for the CR first, so that a caller that waits for
       // min_bytes before calling again also sees a wrong byte there at once.
-      if (buffer.size() < needed - 1) return NeedMore(0, needed - 1);
-      if (buffer[needed - 2] != '\r') return Error(ProtocolError::kUnknownOp);
-      if (buffer.size() < needed) return NeedMore(0, needed);
-      if (buffer[needed - 1] != '\n') return Error(ProtocolError::kUnknownOp);
+      if (buffer.size() < needed - 1) return NeedMore(r, 0, needed - 1);
+      if (buffer[needed - 2] != '\r') return Error(r, ProtocolError::kUnknownOp);
+      if (buffer.size() < needed) return NeedMore(r, 0, needed);
+      if (buffer[needed - 1] != '\n') return Error(r, ProtocolError::kUnknownOp);
       r.declared_size = static_cast<size_t>(total_size);
       r.header = buffer.substr(payload_start, static_cast<size_t>(header_size));
       r.payload = buffer.substr(payload_start + static_cast<size_t>(header_size),
                                 static_cast<size_t>(total_size - header_size));
       r.consumed = needed;
-      return r;
+      return;
     }
     default:
-      return Error(ProtocolError::kUnknownOp);
+      return Error(r, ProtocolError::kUnknownOp);
   }
 }
 

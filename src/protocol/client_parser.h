@@ -90,9 +90,9 @@ class ClientParser {
  private:
   enum class SkipState : uint8_t { kNone, kPingTail, kPongTail, kOkTail };
 
-  ParsedOp ParseControlLine(std::string_view buffer);
-  ParsedOp FinishSkip(std::string_view buffer);
-  ParsedOp ParseArgs(ClientOp op, std::string_view buffer, size_t pos);
+  void ParseControlLine(ParsedOp& out, std::string_view buffer);
+  void FinishSkip(ParsedOp& out, std::string_view buffer);
+  void ParseArgs(ParsedOp& out, ClientOp op, std::string_view buffer, size_t pos);
 
   ParserLimits limits_;
   bool headers_allowed_ = false;

@@ -29,6 +29,8 @@ constexpr size_t kKeepBufferBytes = 64 * 1024;  // larger idle buffers are relea
 // A busy connection keeps output buffers up to this size between flushes:
 // freeing and re-faulting them on every batch cost more than the copies.
 constexpr size_t kKeepBusyOutputBytes = 1 << 20;
+// Staged output for one receiver is committed mid-batch past this size.
+constexpr size_t kCommitEarlyBytes = 256 * 1024;
 constexpr std::chrono::seconds kFirstPingMax{2};
 // A publisher feeding a consumer that is behind is paused for at most this
 // long per read batch (nats-server stalls its producers likewise), checking
@@ -109,6 +111,9 @@ ClientConnection::ClientConnection(EventLoop& loop, boost::asio::ip::tcp::socket
       stall_timer_(loop.io()) {
   const ServerOptions& o = server_.options();
   parser_.set_limits({static_cast<size_t>(o.max_control_line), o.max_payload});
+  max_pending_.store(static_cast<size_t>(o.max_pending), std::memory_order_relaxed);
+  stage_slots_.reset(new int32_t[server_.loop_count()]);
+  for (size_t i = 0; i < server_.loop_count(); ++i) stage_slots_[i] = -1;
   boost::system::error_code ec;
   auto endpoint = socket_.remote_endpoint(ec);
   if (!ec) {
@@ -162,6 +167,15 @@ void ClientConnection::ScheduleRead() {
 
 void ClientConnection::OnReadable() {
   if (closed_) return;
+  auto self = shared_from_this();
+  loop_.set_reader(this);
+  ReadAndProcess();
+  // Whatever way the batch ended (even by closing), commit what it staged.
+  loop_.FlushNoted();
+  loop_.set_reader(nullptr);
+}
+
+void ClientConnection::ReadAndProcess() {
   loop_.TakeStall();  // a stall noted outside a read batch is not ours
   const int fd = socket_.native_handle();
   size_t total = 0;
@@ -476,46 +490,50 @@ void ClientConnection::HandleUnsub(const ParsedOp& op) {
 bool ClientConnection::Deliver(router::Subscription& sub, const router::Message& m) {
   if (close_requested_.load(std::memory_order_relaxed)) return false;
   const bool headers = headers_.load(std::memory_order_relaxed);
-  const size_t frame =
-      protocol::MessageFrameSize(m.subject, sub.sid(), m.reply, m.header.size(), m.payload.size(), headers);
-  size_t pending_after = 0;
-  {
-    std::lock_guard lock(out_mutex_);
-    const size_t pending = out_pending_.size() + out_inflight_bytes_.load(std::memory_order_relaxed);
-    if (pending + frame > static_cast<size_t>(server_.options().max_pending)) {
-      // Fall through to the close below, outside the lock.
-    } else {
+  const size_t max_pending = max_pending_.load(std::memory_order_relaxed);
+  EventLoop* current = EventLoop::Current();
+  if (current == nullptr) {
+    // Not on an event loop (an internal publisher): append under the lock
+    // and let the owner's loop flush.
+    {
+      std::lock_guard lock(out_mutex_);
+      size_t before = out_pending_.size();
       protocol::AppendMessage(out_pending_, m.subject, sub.sid(), m.reply, m.header, m.payload, headers);
+      if (queued_bytes_.load(std::memory_order_relaxed) + (out_pending_.size() - before) > max_pending) {
+        out_pending_.Truncate(before);
+        goto slow_consumer;
+      }
+      queued_bytes_.store(queued_bytes_.load(std::memory_order_relaxed) + (out_pending_.size() - before),
+                          std::memory_order_relaxed);
       out_msgs_ += 1;
       out_bytes_ += m.header.size() + m.payload.size();
-      pending_after = pending + frame;
-      goto delivered;
     }
+    boost::asio::post(loop_.io(), [self = shared_from_this()] { self->Flush(); });
+    return true;
   }
+  {
+    EventLoop::StagedOutput& staged = current->StageFor(*this);
+    const size_t before = staged.bytes.size();
+    protocol::AppendMessage(staged.bytes, m.subject, sub.sid(), m.reply, m.header, m.payload, headers);
+    const size_t queued = queued_bytes_.load(std::memory_order_relaxed) + staged.bytes.size();
+    if (queued > max_pending) {
+      staged.bytes.Truncate(before);
+      goto slow_consumer;
+    }
+    staged.msgs += 1;
+    staged.payload_bytes += m.header.size() + m.payload.size();
+    current->stats.CountOut(m.header.size() + m.payload.size());
+    if (queued > max_pending / 4 * 3) current->NoteStall(weak_from_this());
+    if (staged.bytes.size() >= kCommitEarlyBytes) current->CommitEarly(staged);
+    return true;
+  }
+
+slow_consumer:
   server_.slow_consumers.fetch_add(1, std::memory_order_relaxed);
   spdlog::info("{} - cid:{} - Slow Consumer Detected: MaxPending of {} Exceeded", remote_address_, client_id_,
-               server_.options().max_pending);
+               max_pending);
   RequestClose(CloseReason::kSlowConsumerPendingBytes);
   return false;
-
-delivered:
-  EventLoop* current = EventLoop::Current();
-  if (current != nullptr) {
-    current->stats.CountOut(m.header.size() + m.payload.size());
-    if (pending_after > StallThreshold()) current->NoteStall(weak_from_this());
-  }
-  if (!flush_noted.load(std::memory_order_relaxed) && !flush_noted.exchange(true, std::memory_order_acq_rel)) {
-    auto self = shared_from_this();
-    if (current != nullptr) {
-      current->NoteOutput(self);
-    } else {
-      boost::asio::post(loop_.io(), [self] {
-        self->flush_noted.store(false, std::memory_order_release);
-        self->Flush();
-      });
-    }
-  }
-  return true;
 }
 
 ConnectionInfo ClientConnection::Snapshot(bool with_subscriptions) {
@@ -533,7 +551,7 @@ ConnectionInfo ClientConnection::Snapshot(bool with_subscriptions) {
     std::lock_guard lock(out_mutex_);
     info.out_msgs = out_msgs_;
     info.out_bytes = out_bytes_;
-    info.pending_bytes = out_pending_.size() + out_inflight_bytes_.load(std::memory_order_relaxed);
+    info.pending_bytes = queued_bytes_.load(std::memory_order_relaxed);
   }
   info.num_subs = subscriptions_.size();
   info.name = opts_.name;
@@ -549,14 +567,9 @@ ConnectionInfo ClientConnection::Snapshot(bool with_subscriptions) {
   return info;
 }
 
-size_t ClientConnection::PendingBytes() {
-  std::lock_guard lock(out_mutex_);
-  return out_pending_.size() + out_inflight_bytes_.load(std::memory_order_relaxed);
-}
+size_t ClientConnection::PendingBytes() { return queued_bytes_.load(std::memory_order_relaxed); }
 
-size_t ClientConnection::StallThreshold() const {
-  return static_cast<size_t>(server_.options().max_pending) / 4 * 3;
-}
+size_t ClientConnection::StallThreshold() const { return max_pending_.load(std::memory_order_relaxed) / 4 * 3; }
 
 void ClientConnection::StallReads(std::weak_ptr<ClientConnection> receiver, Clock::time_point until) {
   auto r = receiver.lock();
@@ -589,11 +602,9 @@ void ClientConnection::OnSubscriptionExpired(router::Subscription& sub) {
 }
 
 void ClientConnection::SendLocal(std::string_view bytes) {
-  {
-    std::lock_guard lock(out_mutex_);
-    out_pending_.append(bytes);
-  }
-  if (!flush_noted.exchange(true, std::memory_order_acq_rel)) loop_.NoteOutput(shared_from_this());
+  // Owner thread: staged on our own loop, so it stays in order with the
+  // messages this loop delivers to us in the same batch.
+  loop_.StageFor(*this).bytes.append(bytes);
 }
 
 void ClientConnection::SendError(std::string_view text) {
@@ -602,34 +613,72 @@ void ClientConnection::SendError(std::string_view text) {
   SendLocal(frame);
 }
 
-void ClientConnection::Flush() {
+// Under out_mutex_: queues `staged` (if any) after what is already pending and
+// writes straight to the socket until everything is out or the socket is full
+// (then async_writing_ is set and the owner's loop takes over). When nothing
+// was pending, `staged` is written from its own buffer without a copy.
+// Returns false on a write error.
+bool ClientConnection::SendPendingLocked(protocol::ByteBuffer* staged) {
+  if (staged != nullptr && !staged->empty()) {
+    if (out_pending_.empty() && !async_writing_) {
+      // The common case: nothing queued before, write from the staging buffer itself.
+      while (!staged->empty()) {
+        ssize_t n = ::send(socket_.native_handle(), staged->data(), staged->size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+          staged->Consume(static_cast<size_t>(n));
+          continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return false;
+        break;  // full: the rest is queued below
+      }
+    }
+    if (!staged->empty()) out_pending_.append(staged->view());
+    staged->clear();
+  }
+  while (!async_writing_ && !out_pending_.empty()) {
+    ssize_t n = ::send(socket_.native_handle(), out_pending_.data(), out_pending_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      out_pending_.Consume(static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return false;
+    async_writing_ = true;  // the socket is full: the owner's loop waits for it to drain
+  }
+  if (!async_writing_ && out_pending_.capacity() > kKeepBusyOutputBytes) out_pending_.Release();
+  queued_bytes_.store(out_pending_.size() + out_inflight_.size(), std::memory_order_relaxed);
+  return true;
+}
+
+void ClientConnection::CommitStaged(protocol::ByteBuffer& staged, uint64_t msgs, uint64_t payload_bytes) {
+  SendAndHandOver(&staged, msgs, payload_bytes);
+}
+
+void ClientConnection::Flush() { SendAndHandOver(nullptr, 0, 0); }
+
+void ClientConnection::SendAndHandOver(protocol::ByteBuffer* staged, uint64_t msgs, uint64_t payload_bytes) {
   const bool on_owner = loop_.InThisLoop();
+  bool start_async = false;
   {
     std::unique_lock lock(out_mutex_);
-    if (!socket_open_ || async_writing_) return;  // the async write's completion flushes again
-    while (!out_pending_.empty()) {
-      ssize_t n = ::send(socket_.native_handle(), out_pending_.data(), out_pending_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n > 0) {
-        out_pending_.Consume(static_cast<size_t>(n));
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-        lock.unlock();
-        RequestClose(CloseReason::kWriteError);
-        return;
-      }
-      // The socket is full: the owner's loop waits for it to drain.
-      async_writing_ = true;
-      break;
+    if (!socket_open_) return;
+    out_msgs_ += msgs;
+    out_bytes_ += payload_bytes;
+    const bool was_async = async_writing_;
+    if (!SendPendingLocked(staged)) {
+      lock.unlock();
+      RequestClose(CloseReason::kWriteError);
+      return;
     }
-    if (!async_writing_) {
-      if (out_pending_.capacity() > kKeepBusyOutputBytes) out_pending_.Release();
+    start_async = async_writing_ && !was_async;
+    if (!async_writing_ && out_pending_.empty()) {
       lock.unlock();
       if (on_owner && close_after_flush_) CloseNow(close_reason_);
       return;
     }
   }
+  if (!start_async) return;  // an async write is already under way; its completion sends the rest
   if (on_owner) {
     StartAsyncWrite();
   } else {
@@ -637,18 +686,16 @@ void ClientConnection::Flush() {
   }
 }
 
-// Owner thread, with async_writing_ claimed by Flush().
+// Owner thread, with async_writing_ claimed.
 void ClientConnection::StartAsyncWrite() {
   if (closed_) return;
   {
     std::lock_guard lock(out_mutex_);
     out_inflight_.swap(out_pending_);
-    out_inflight_bytes_.store(out_inflight_.size(), std::memory_order_relaxed);
-  }
-  if (out_inflight_.empty()) {
-    std::lock_guard lock(out_mutex_);
-    async_writing_ = false;
-    return;
+    if (out_inflight_.empty()) {
+      async_writing_ = false;
+      return;
+    }
   }
   write_started_ = Clock::now();
   boost::asio::async_write(socket_, boost::asio::buffer(out_inflight_.data(), out_inflight_.size()),
@@ -663,14 +710,13 @@ void ClientConnection::OnWriteDone(const boost::system::error_code& ec, size_t) 
     CloseNow(CloseReason::kWriteError);
     return;
   }
-  out_inflight_bytes_.store(0, std::memory_order_relaxed);
-  if (out_inflight_.capacity() > kKeepBusyOutputBytes) {
-    out_inflight_.Release();
-  } else {
-    out_inflight_.clear();
-  }
   {
     std::lock_guard lock(out_mutex_);
+    if (out_inflight_.capacity() > kKeepBusyOutputBytes) {
+      out_inflight_.Release();
+    } else {
+      out_inflight_.clear();
+    }
     async_writing_ = false;
   }
   Flush();  // back to direct writes; what piled up meanwhile goes now
@@ -689,9 +735,9 @@ void ClientConnection::CloseAfterFlush(CloseReason reason) {
   close_after_flush_ = true;
   close_reason_ = reason;
   close_requested_.store(true, std::memory_order_relaxed);
-  // The final flush happens at the end of the read batch (FlushNoted), or now
-  // when nothing was noted.
-  if (!flush_noted.exchange(true, std::memory_order_acq_rel)) loop_.NoteOutput(shared_from_this());
+  // The final flush happens when the loop commits its staged output (at the
+  // end of the read batch): make sure there is an entry for us.
+  loop_.StageFor(*this);
 }
 
 void ClientConnection::CloseNow(CloseReason reason) {
@@ -711,6 +757,8 @@ void ClientConnection::CloseNow(CloseReason reason) {
     std::lock_guard lock(out_mutex_);
     socket_open_ = false;  // no thread writes to the fd from now on
     out_pending_.Release();
+    out_inflight_.Release();
+    queued_bytes_.store(0, std::memory_order_relaxed);
   }
   boost::system::error_code ec;
   ping_timer_.cancel();
@@ -718,7 +766,6 @@ void ClientConnection::CloseNow(CloseReason reason) {
   stall_timer_.cancel();
   socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
-  out_inflight_.Release();
   partial_.Release();
   memo_result_.reset();
   server_.current_connections.fetch_sub(1, std::memory_order_relaxed);
@@ -744,8 +791,9 @@ void ClientConnection::Sweep(Clock::time_point now) {
         now - last_input_ > std::chrono::seconds(1)) {
       out_pending_.Release();
     }
+    if (!async_writing && out_inflight_.capacity() > kKeepBufferBytes) out_inflight_.Release();
   }
-  if (!async_writing && out_inflight_.capacity() > kKeepBufferBytes) out_inflight_.Release();
+
   if (async_writing && !out_inflight_.empty() && now - write_started_ > server_.options().write_deadline) {
     server_.slow_consumers.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("{} - cid:{} - Slow Consumer Detected: WriteDeadline of {}ms exceeded", remote_address_,

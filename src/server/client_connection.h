@@ -83,8 +83,13 @@ class ClientConnection : public router::SubscriberSink, public std::enable_share
   // paused (their reads, not their loop) until it drains or the stall budget ends.
   size_t StallThreshold() const;
 
-  // Claimed by the loop that notes this connection for a flush (see EventLoop::NoteOutput).
-  std::atomic<bool> flush_noted{false};
+  // Any thread: output staged by a loop for this connection, committed in
+  // order after what is already queued (usually sent straight from `staged`).
+  void CommitStaged(protocol::ByteBuffer& staged, uint64_t msgs, uint64_t payload_bytes);
+
+  // This connection's staging slot on loop `loop_index` (-1: none); each
+  // element is used by its own loop's thread only.
+  int32_t& stage_slot(int loop_index) { return stage_slots_[static_cast<size_t>(loop_index)]; }
 
  private:
   struct ConnectOptions {
@@ -99,6 +104,7 @@ class ClientConnection : public router::SubscriberSink, public std::enable_share
 
   void ScheduleRead();
   void OnReadable();
+  void ReadAndProcess();
   // Parses `data`; returns bytes consumed (the rest must be kept).
   size_t ProcessInput(const char* data, size_t size, size_t& min_bytes);
   bool HandleOp(const protocol::ParsedOp& op);  // false: stop processing (closing)
@@ -116,6 +122,8 @@ class ClientConnection : public router::SubscriberSink, public std::enable_share
   }
   void SendNoResponders(std::string_view reply);
 
+  bool SendPendingLocked(protocol::ByteBuffer* staged);
+  void SendAndHandOver(protocol::ByteBuffer* staged, uint64_t msgs, uint64_t payload_bytes);
   void StartAsyncWrite();
   void OnWriteDone(const boost::system::error_code& ec, size_t bytes);
   void ArmPingTimer(std::chrono::nanoseconds delay);
@@ -167,11 +175,13 @@ class ClientConnection : public router::SubscriberSink, public std::enable_share
   protocol::ByteBuffer out_pending_;  // guarded by out_mutex_
   bool async_writing_ = false;        // guarded by out_mutex_: the owner's async write owns the socket
   bool socket_open_ = true;           // guarded by out_mutex_: the fd may be written
-  std::atomic<size_t> out_inflight_bytes_{0};
+  std::atomic<size_t> queued_bytes_{0};  // out_pending_ + out_inflight_, for max_pending and stalls
+  std::atomic<size_t> max_pending_{0};   // cached from the options (reloadable)
+  std::unique_ptr<int32_t[]> stage_slots_;
   std::atomic<bool> headers_{false};  // CONNECT's headers, read by publishers' threads
   uint64_t out_msgs_ = 0;             // guarded by out_mutex_
   uint64_t out_bytes_ = 0;            // guarded by out_mutex_
-  protocol::ByteBuffer out_inflight_;  // loop thread only
+  protocol::ByteBuffer out_inflight_;  // guarded by out_mutex_; written to the socket by the owner's async write
   std::chrono::steady_clock::time_point write_started_;  // loop thread only
   bool close_after_flush_ = false;
   CloseReason close_reason_ = CloseReason::kClientClosed;

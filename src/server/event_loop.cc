@@ -9,6 +9,8 @@ namespace sluice::server {
 namespace {
 thread_local EventLoop* current_loop = nullptr;
 constexpr size_t kScratchBytes = 256 * 1024;
+constexpr size_t kSpareBuffers = 16;
+constexpr size_t kSpareBufferBytes = 512 * 1024;
 }  // namespace
 
 EventLoop* EventLoop::Current() { return current_loop; }
@@ -49,19 +51,53 @@ std::vector<std::shared_ptr<ClientConnection>> EventLoop::SnapshotConnections() 
   return all;
 }
 
-void EventLoop::NoteOutput(const std::shared_ptr<ClientConnection>& target) { noted_.push_back(target); }
+EventLoop::StagedOutput& EventLoop::StageFor(ClientConnection& target) {
+  int32_t& slot = target.stage_slot(index_);
+  if (slot >= 0) return staged_[static_cast<size_t>(slot)];
+  slot = static_cast<int32_t>(staged_.size());
+  StagedOutput& entry = staged_.emplace_back();
+  entry.target = target.shared_from_this();
+  if (!spare_buffers_.empty()) {
+    entry.bytes.swap(spare_buffers_.back());
+    spare_buffers_.pop_back();
+  }
+  return entry;
+}
+
+void EventLoop::CommitEarly(StagedOutput& entry) {
+  entry.target->CommitStaged(entry.bytes, entry.msgs, entry.payload_bytes);
+  entry.bytes.clear();
+  entry.msgs = entry.payload_bytes = 0;
+}
 
 void EventLoop::FlushNoted() {
-  // Flushing may note more output (a close after flush): loop until empty.
-  while (!noted_.empty()) {
-    flushing_.swap(noted_);
-    for (auto& c : flushing_) {
-      // Written in place from this thread; only a full socket involves the
-      // receiver's own loop.
-      c->flush_noted.store(false, std::memory_order_release);
-      c->Flush();
+  // Committing may close a connection, which never stages; still, loop until
+  // nothing is left.
+  while (!staged_.empty()) {
+    std::vector<StagedOutput> batch;
+    batch.swap(staged_);
+    for (auto& e : batch) e.target->stage_slot(index_) = -1;
+    StagedOutput* reader_entry = nullptr;
+    for (auto& e : batch) {
+      if (e.target.get() == reader_) {
+        reader_entry = &e;
+        continue;
+      }
+      e.target->CommitStaged(e.bytes, e.msgs, e.payload_bytes);
     }
-    flushing_.clear();
+    if (reader_entry != nullptr) {
+      reader_entry->target->CommitStaged(reader_entry->bytes, reader_entry->msgs, reader_entry->payload_bytes);
+    }
+    for (auto& e : batch) {
+      if (spare_buffers_.size() < kSpareBuffers && e.bytes.capacity() <= kSpareBufferBytes) {
+        e.bytes.clear();
+        spare_buffers_.push_back(std::move(e.bytes));
+      }
+    }
+    if (staged_.empty()) {
+      batch.clear();
+      staged_.swap(batch);  // keep the vector's capacity
+    }
   }
 }
 

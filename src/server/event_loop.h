@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "protocol/byte_buffer.h"
 #include "router/router.h"
 
 namespace sluice::server {
@@ -42,11 +43,23 @@ class EventLoop {
   size_t connection_count() const { return connections_.size(); }
   std::vector<std::shared_ptr<ClientConnection>> SnapshotConnections() const;
 
-  // Called (on this loop's thread) while processing input: `target` got
-  // output that must be flushed when the current read batch ends.
-  void NoteOutput(const std::shared_ptr<ClientConnection>& target);
-  // Ends a read batch: flushes local targets, posts flushes to other loops.
+  // Output staged on this loop for one target during a read batch: frames
+  // are formatted here without any lock, then committed to the target once
+  // (one lock, usually one send straight from this buffer).
+  struct StagedOutput {
+    std::shared_ptr<ClientConnection> target;
+    protocol::ByteBuffer bytes;
+    uint64_t msgs = 0;
+    uint64_t payload_bytes = 0;
+  };
+  // Loop thread only: the staging entry for `target`, created on first use.
+  StagedOutput& StageFor(ClientConnection& target);
+  // Commits one entry now (used when it grows large mid-batch).
+  void CommitEarly(StagedOutput& entry);
+  // Ends a read batch: commits every staged entry, the connection being read
+  // last (its replies, e.g. PONG, must not overtake what it published).
   void FlushNoted();
+  void set_reader(ClientConnection* reader) { reader_ = reader; }
 
   // A delivery in the current read batch left its receiver far behind: the
   // connection being read should pause (see ClientConnection::StallReads).
@@ -90,8 +103,9 @@ class EventLoop {
   std::thread::id thread_id_;
   router::MatchCache match_cache_;
   std::unordered_map<ClientConnection*, std::shared_ptr<ClientConnection>> connections_;
-  std::vector<std::shared_ptr<ClientConnection>> noted_;
-  std::vector<std::shared_ptr<ClientConnection>> flushing_;  // reused by FlushNoted
+  std::vector<StagedOutput> staged_;
+  std::vector<protocol::ByteBuffer> spare_buffers_;  // a small pool for staging
+  ClientConnection* reader_ = nullptr;
   std::vector<char> scratch_;
   std::weak_ptr<ClientConnection> stall_;
   boost::asio::steady_timer sweep_timer_;

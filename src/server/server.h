@@ -39,6 +39,7 @@ class Server {
   const ServerOptions& options() const { return options_; }
   router::Router& router() { return router_; }
   int bound_port() const { return bound_port_; }
+  size_t loop_count() const { return loops_.size(); }
   const std::string& server_id() const { return server_id_; }
 
   // INFO for a new connection (with its client id and address).

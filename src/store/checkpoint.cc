@@ -151,6 +151,7 @@ Status RecoverSegment(FileSystem& fs, const std::string& dir, uint32_t id, Segme
       *x = std::move(loaded);
       start = x->covered_len;
       report->used_checkpoint = true;
+      report->checkpoint_len = x->covered_len;
     } else {
       say("segment " + std::to_string(id) + ": checkpoint is stale or corrupt; rebuilding its index");
     }
@@ -177,7 +178,7 @@ Status RecoverSegment(FileSystem& fs, const std::string& dir, uint32_t id, Segme
     uint64_t abs = start + off;
     if (x->base_seq == 0) x->base_seq = rec.seq;
     if (x->base_ts == 0 && !report->header_ok) x->base_ts = rec.timestamp_ns;
-    x->max_seq = std::max(x->max_seq, rec.seq);
+    if (rec.type != RecordType::kFloor) x->max_seq = std::max(x->max_seq, rec.seq);
     x->last_record_offset = abs;
     x->last_record_crc = rec.crc;
     if (rec.type == RecordType::kMessage) {

@@ -53,6 +53,7 @@ Status DecodeCheckpoint(std::string_view bytes, SegmentIndex* index);
 // lost) and cuts a torn tail. *used_checkpoint tells which path ran.
 struct RecoveryReport {
   bool used_checkpoint = false;
+  uint64_t checkpoint_len = 0;  // bytes the loaded checkpoint covered
   bool header_ok = true;
   uint64_t file_size = 0;
   uint64_t cut_bytes = 0;     // torn tail removed

@@ -113,7 +113,11 @@ class FileSegmentIo final : public SegmentIo {
     dirty_.clear();
     plan->dir = dir_dirty_;
     dir_dirty_ = false;
+    plan->parent_dir = parent_dirty_;
+    parent_dirty_ = false;
   }
+
+  void MarkDirectoryNew() override { parent_dirty_ = true; }
 
   Status ExecuteSync(const SyncPlan& plan) override {
     // Older segments first, then the directory: a record is durable only
@@ -122,13 +126,22 @@ class FileSegmentIo final : public SegmentIo {
       Status st = f->Sync();
       if (!st.ok()) return st;
     }
-    if (plan.dir) return fs_.SyncDir(dir_);
+    if (plan.dir) {
+      Status st = fs_.SyncDir(dir_);
+      if (!st.ok()) return st;
+    }
+    if (plan.parent_dir) {
+      size_t slash = dir_.find_last_of('/');
+      std::string parent = slash == std::string::npos ? "." : (slash == 0 ? "/" : dir_.substr(0, slash));
+      return fs_.SyncDir(parent);
+    }
     return Status::Ok();
   }
 
   void RestoreSync(const SyncPlan& plan) override {
     for (uint32_t id : plan_ids_) dirty_.insert(id);
     if (plan.dir) dir_dirty_ = true;
+    if (plan.parent_dir) parent_dirty_ = true;
   }
 
   Status WriteCheckpoint(uint32_t segment, const std::string& bytes) override {
@@ -158,6 +171,7 @@ class FileSegmentIo final : public SegmentIo {
   std::set<uint32_t> dirty_;                         // written since the last planned sync
   std::vector<uint32_t> plan_ids_;
   bool dir_dirty_ = false;
+  bool parent_dirty_ = false;
 };
 
 class MemorySegmentIo final : public SegmentIo {

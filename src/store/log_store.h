@@ -120,7 +120,7 @@ class LogStore final : public MessageStore, public SyncTarget {
   Status WriteRecords(const std::string& bytes);  // markers: tombstones, floors
   Status WriteFloorIfDirty();
   void NoteWrite(uint64_t seq, DurableCallback cb, std::vector<Callback>* inline_cbs);
-  void ScheduleSyncLocked();
+  void ScheduleSyncLocked(bool now = false);
   uint64_t RemoveOldestForLimits();
   uint64_t PurgeBelow(uint64_t floor, Status* st);
   std::string BuildCheckpoint(const Segment& seg, uint64_t covered_len);
@@ -166,7 +166,11 @@ class LogStore final : public MessageStore, public SyncTarget {
   uint64_t failed_gen_ = 0;   // writes up to here failed to become durable
   uint64_t durable_seq_ = 0;
   uint64_t failed_seq_ = 0;
+  // The same four, published only after the round's callbacks have run:
+  // Sync() and WaitDurable() wait on these.
+  uint64_t done_gen_ = 0, done_seq_ = 0, done_failed_gen_ = 0, done_failed_seq_ = 0;
   Status last_sync_error_;
+  std::vector<std::pair<uint64_t, uint64_t>> withdrawn_;  // sequence ranges failed by an fsync (newest 64)
   std::deque<PendingAck> pending_;
   bool sync_scheduled_ = false;
   GroupCommitter* committer_ = nullptr;

@@ -6,14 +6,14 @@
 
 namespace sluice::store {
 
-void LogStore::ScheduleSyncLocked() {
-  if (sync_scheduled_ || closed_ || config_.manual_sync || !io_->persistent()) return;
+void LogStore::ScheduleSyncLocked(bool now) {
+  if ((sync_scheduled_ && !now) || closed_ || config_.manual_sync || !io_->persistent()) return;
   if (committer_ == nullptr) {
     own_committer_ = std::make_unique<GroupCommitter>(1);
     committer_ = own_committer_.get();
   }
   sync_scheduled_ = true;
-  committer_->Schedule(this, config_.sync_interval_ns);
+  committer_->Schedule(this, now ? 0 : config_.sync_interval_ns);
 }
 
 void LogStore::NoteWrite(uint64_t seq, DurableCallback cb, std::vector<Callback>* inline_cbs) {
@@ -84,7 +84,12 @@ size_t LogStore::SyncPending() {
         checkpoints.push_back(Pending{active_->id, active_->size, BuildCheckpoint(*active_, active_->size)});
       }
     }
-    if (target_gen == durable_gen_ && plan.files.empty() && !plan.dir && checkpoints.empty()) return 0;
+    if (target_gen == durable_gen_ && plan.files.empty() && !plan.dir && !plan.parent_dir && checkpoints.empty()) {
+      done_gen_ = durable_gen_;
+      done_seq_ = durable_seq_ = std::max(durable_seq_, target_seq);
+      durable_cv_.notify_all();
+      return 0;
+    }
   }
   Status st = io_->ExecuteSync(plan);
   std::vector<std::pair<uint32_t, uint64_t>> written;
@@ -133,13 +138,24 @@ size_t LogStore::SyncPending() {
       needs_roll_ = true;
     }
     if (write_gen_ > durable_gen_ && write_gen_ > failed_gen_) ScheduleSyncLocked();
-    durable_cv_.notify_all();
   }
   for (Callback& c : cbs) c.cb(c.seq, c.status);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_gen_ = durable_gen_;
+    done_seq_ = durable_seq_;
+    done_failed_gen_ = failed_gen_;
+    done_failed_seq_ = failed_seq_;
+    durable_cv_.notify_all();
+  }
   return cbs.size();
 }
 
 void LogStore::WithdrawUndurable() {
+  if (next_seq_ - 1 > durable_seq_) {
+    withdrawn_.emplace_back(durable_seq_ + 1, next_seq_ - 1);
+    if (withdrawn_.size() > 64) withdrawn_.erase(withdrawn_.begin());
+  }
   for (auto& seg : segments_) {
     if (seg->base_seq + seg->count <= durable_seq_ + 1 || seg->slots.empty()) continue;
     for (size_t k = 0; k < seg->count; ++k) {
@@ -155,10 +171,13 @@ Status LogStore::WaitDurable(uint64_t seq) {
       std::unique_lock<std::mutex> lock(mu_);
       if (!io_->persistent() || config_.sync_interval_ns > 0) return Status::Ok();
       if (!config_.manual_sync) {
-        durable_cv_.wait(lock, [&] { return durable_seq_ >= seq || failed_seq_ >= seq || closed_; });
+        durable_cv_.wait(lock, [&] { return done_seq_ >= seq || done_failed_seq_ >= seq || closed_; });
       }
-      if (durable_seq_ >= seq) return Status::Ok();
-      if (failed_seq_ >= seq) return last_sync_error_;
+      for (auto [from, to] : withdrawn_) {
+        if (seq >= from && seq <= to && done_failed_seq_ >= seq) return last_sync_error_;
+      }
+      if (done_seq_ >= seq) return Status::Ok();
+      if (done_failed_seq_ >= seq) return last_sync_error_;
       if (closed_) return Closed();
     }
     SyncPending();
@@ -170,6 +189,7 @@ Status LogStore::Sync() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!io_->persistent()) return Status::Ok();
+    if (closed_) return Closed();
     (void)WriteFloorIfDirty();
     gen = write_gen_;
   }
@@ -179,11 +199,11 @@ Status LogStore::Sync() {
       std::unique_lock<std::mutex> lock(mu_);
       manual = config_.manual_sync || committer_ == nullptr;
       if (!manual) {
-        ScheduleSyncLocked();
-        durable_cv_.wait(lock, [&] { return durable_gen_ >= gen || failed_gen_ >= gen; });
+        ScheduleSyncLocked(/*now=*/true);
+        durable_cv_.wait(lock, [&] { return done_gen_ >= gen || done_failed_gen_ >= gen; });
       }
-      if (durable_gen_ >= gen) return Status::Ok();
-      if (failed_gen_ >= gen) return last_sync_error_;
+      if (done_gen_ >= gen) return Status::Ok();
+      if (done_failed_gen_ >= gen) return last_sync_error_;
     }
     SyncPending();
   }
@@ -218,8 +238,11 @@ Status LogStore::Recover(FileSystem& fs, const std::string& dir) {
     closed_ = true;
     return st;
   };
+  bool existed = fs.Exists(dir);
   Status st = fs.MakeDirs(dir);
   if (!st.ok()) return fail(st);
+  if (!existed) io_->MarkDirectoryNew();
+  bool changed = false;  // files removed or cut: the directory needs an fsync
   std::vector<std::string> names;
   st = fs.List(dir, &names);
   if (!st.ok()) return fail(st);
@@ -240,11 +263,13 @@ Status LogStore::Recover(FileSystem& fs, const std::string& dir) {
     st = RecoverSegment(fs, dir, id, &x, &rep, config_.log);
     if (!st.ok()) return fail(st);
     next_segment_id_ = id + 1;
+    changed |= rep.cut_bytes > 0;
     if (!rep.header_ok && x.last_record_offset == UINT64_MAX) {
       // Created but never written (or its header torn): nothing to keep.
       if (config_.log) config_.log("segment " + std::to_string(id) + ": empty or headerless; removed");
       (void)fs.Remove(dir + "/" + SegmentFileName(id));
       (void)fs.Remove(dir + "/" + CheckpointFileName(id));
+      changed = true;
       continue;
     }
     xs.push_back(std::move(x));
@@ -275,7 +300,7 @@ Status LogStore::Recover(FileSystem& fs, const std::string& dir) {
     seg->last_record_crc = x.last_record_crc;
     seg->tombstones = std::move(x.tombstones);
     seg->floor = x.floor;
-    seg->checkpointed_size = reports[i].used_checkpoint ? x.covered_len : 0;
+    seg->checkpointed_size = reports[i].checkpoint_len;
     std::vector<uint32_t> ids_of(x.subjects.size(), UINT32_MAX);
     seg->slots = std::move(x.slots);
     for (size_t k = 0; k < seg->slots.size(); ++k) {
@@ -345,7 +370,7 @@ Status LogStore::Recover(FileSystem& fs, const std::string& dir) {
   AfterRemovals();
   if (msgs_ == 0 && segments_.empty() && floor == 0) first_seq_ = 0;
   if (RemoveOldestForLimits() > 0) AfterRemovals();
-  (void)fs.SyncDir(dir);
+  if (changed) (void)fs.SyncDir(dir);
   // Indexes rebuilt by scanning are checkpointed now, so the next start is fast.
   for (auto& seg : segments_) {
     if (seg->sealed && !seg->checkpointed) {

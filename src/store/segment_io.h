@@ -20,6 +20,7 @@ namespace sluice::store {
 struct SyncPlan {
   std::vector<std::shared_ptr<File>> files;
   bool dir = false;
+  bool parent_dir = false;  // the store's directory itself is new
 };
 
 class SegmentIo {
@@ -43,6 +44,9 @@ class SegmentIo {
   virtual void RestoreSync(const SyncPlan& plan) = 0;
   // Writes segment's index checkpoint (atomic: temp file, fsync, rename).
   virtual Status WriteCheckpoint(uint32_t segment, const std::string& bytes) = 0;
+  // The store's directory was just created: its entry in the parent must be
+  // made durable by the next sync round.
+  virtual void MarkDirectoryNew() {}
 };
 
 std::unique_ptr<SegmentIo> NewMemorySegmentIo();
