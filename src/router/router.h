@@ -63,6 +63,9 @@ class Subscription {
   uint64_t delivered() const { return delivered_.load(std::memory_order_relaxed); }
 
   bool closed() const { return closed_.load(std::memory_order_acquire); }
+
+  // Bits the sink defines for itself (set before Insert, then read-only).
+  uint32_t sink_flags = 0;
   void close() { closed_.store(true, std::memory_order_release); }
 
  private:

@@ -11,6 +11,7 @@
 
 #include "core/subject.h"
 #include "protocol/frame_writer.h"
+#include "auth/permissions.h"
 #include "server/event_loop.h"
 #include "server/server.h"
 
@@ -31,6 +32,10 @@ constexpr size_t kKeepBufferBytes = 64 * 1024;  // larger idle buffers are relea
 constexpr size_t kKeepBusyOutputBytes = 1 << 20;
 // Staged output for one receiver is committed mid-batch past this size.
 constexpr size_t kCommitEarlyBytes = 256 * 1024;
+// Subscription::sink_flags bit: check deliveries against deny rules.
+constexpr uint32_t kFilterDelivery = 1;
+// Reply subjects remembered for allow_responses before old ones are pruned.
+constexpr size_t kMaxResponsePermits = 4096;
 constexpr std::chrono::seconds kFirstPingMax{2};
 // A publisher feeding a consumer that is behind is paused for at most this
 // long per read batch (nats-server stalls its producers likewise), checking
@@ -109,9 +114,9 @@ ClientConnection::ClientConnection(EventLoop& loop, boost::asio::ip::tcp::socket
       ping_timer_(loop.io()),
       auth_timer_(loop.io()),
       stall_timer_(loop.io()) {
-  const ServerOptions& o = server_.options();
-  parser_.set_limits({static_cast<size_t>(o.max_control_line), o.max_payload});
-  max_pending_.store(static_cast<size_t>(o.max_pending), std::memory_order_relaxed);
+  settings_ = server_.settings();
+  parser_.set_limits({static_cast<size_t>(settings_->max_control_line), settings_->max_payload});
+  max_pending_.store(static_cast<size_t>(settings_->max_pending), std::memory_order_relaxed);
   stage_slots_.reset(new int32_t[server_.loop_count()]);
   for (size_t i = 0; i < server_.loop_count(); ++i) stage_slots_[i] = -1;
   boost::system::error_code ec;
@@ -141,10 +146,9 @@ void ClientConnection::Start(bool over_connection_limit) {
     return;
   }
   spdlog::debug("{} - cid:{} - Client connection created", remote_address_, client_id_);
-  const ServerOptions& o = server_.options();
-  if (o.auth_required()) ArmAuthTimer();
+  if (settings_->authenticator) ArmAuthTimer();
   // The first PING comes early (at most 2 s) with up to 20 % jitter, as nats-server does.
-  auto first = std::min<std::chrono::nanoseconds>(o.ping_interval, kFirstPingMax);
+  auto first = std::min<std::chrono::nanoseconds>(settings_->ping_interval, kFirstPingMax);
   thread_local std::minstd_rand jitter_rng{std::random_device{}()};
   auto jitter = std::chrono::nanoseconds(first.count() / 5 > 0 ? jitter_rng() % (first.count() / 5) : 0);
   ArmPingTimer(first + jitter);
@@ -288,12 +292,12 @@ void ClientConnection::HandleProtocolError(const ParsedOp& op) {
 }
 
 bool ClientConnection::HandleOp(const ParsedOp& op) {
-  if (server_.options().trace) {
+  if (settings_->trace) {
     spdlog::trace("{} - cid:{} - <<- op {} {}", remote_address_, client_id_, static_cast<int>(op.op),
                   op.subject.empty() ? op.sid : op.subject);
   }
   // With auth configured, nothing but CONNECT is accepted first.
-  if (!authorized_ && server_.options().auth_required() && op.op != ClientOp::kConnect) {
+  if (!authorized_ && settings_->authenticator && op.op != ClientOp::kConnect) {
     SendError("Authorization Violation");
     CloseAfterFlush(CloseReason::kAuthViolation);
     return false;
@@ -358,16 +362,13 @@ bool ClientConnection::HandleConnect(std::string_view json) {
     CloseAfterFlush(CloseReason::kProtocolViolation);
     return false;
   }
-  const ServerOptions& o = server_.options();
   bool authorized = account.empty() && !new_account;
-  if (authorized && o.auth_required()) {
-    if (!o.token.empty()) {
-      authorized = SecretEquals(token, o.token);
-    } else {
-      authorized = SecretEquals(user, o.user) && SecretEquals(pass, o.password);
-    }
+  std::optional<auth::Identity> identity;
+  auth::ConnectCredentials credentials{user, pass, token};
+  if (authorized && settings_->authenticator) {
+    identity = settings_->authenticator->Authenticate(credentials);
+    authorized = identity.has_value();
   }
-  if (authorized && o.auth_required() && o.token.empty()) authorized_user_ = user;
   if (!authorized) {
     spdlog::info("{} - cid:{} - authentication error", remote_address_, client_id_);
     SendError("Authorization Violation");
@@ -385,6 +386,8 @@ bool ClientConnection::HandleConnect(std::string_view json) {
     return false;
   }
   opts_ = next;
+  credentials_ = std::move(credentials);  // kept (never logged or shown) to re-check them on reload
+  SetIdentity(identity ? std::move(*identity) : auth::Identity{});
   headers_.store(opts_.headers, std::memory_order_relaxed);
   parser_.set_headers_allowed(opts_.headers);
   connect_received_ = true;
@@ -404,8 +407,8 @@ void ClientConnection::HandlePub(const ParsedOp& op) {
   // message still goes out; reserved prefixes stop it. The +OK of a verbose
   // client precedes any copy of the message it receives itself.
   if (opts_.pedantic && !IsValidLiteralSubject(op.subject)) SendError("Invalid Publish Subject");
-  if (StartsWith(op.subject, "_GR_.")) {
-    SendError(fmt::format("Permissions Violation for Publish to \"{}\"", op.subject));
+  if (StartsWith(op.subject, "_GR_.") || (permissions_ && !PublishAllowed(op.subject))) {
+    SendError(auth::PublishViolation(op.subject));
     SendOk();
     return;
   }
@@ -440,14 +443,18 @@ void ClientConnection::SendNoResponders(std::string_view reply) {
 }
 
 void ClientConnection::HandleSub(const ParsedOp& op) {
-  const ServerOptions& o = server_.options();
+  if (op.queue == "_sys_" || (permissions_ && !permissions_->Subscribe(op.subject, op.queue))) {
+    SendError(auth::SubscribeViolation(op.subject, op.queue));
+    return;
+  }
   if (op.queue == "_sys_") {
     SendError(fmt::format("Permissions Violation for Subscription to \"{}\" using queue \"{}\"", op.subject,
                           op.queue));
     return;
   }
   std::string sid(op.sid);
-  if (o.max_subscriptions > 0 && subscriptions_.size() >= static_cast<size_t>(o.max_subscriptions)) {
+  if (settings_->max_subscriptions > 0 &&
+      subscriptions_.size() >= static_cast<size_t>(settings_->max_subscriptions)) {
     SendError("maximum subscriptions exceeded");
     return;
   }
@@ -461,6 +468,9 @@ void ClientConnection::HandleSub(const ParsedOp& op) {
   }
   auto sub = std::make_shared<router::Subscription>(shared_from_this(), std::string(op.subject),
                                                     std::string(op.queue), sid);
+  // A wildcard subscription that deny rules only partly cover is allowed,
+  // but the denied subjects are filtered out on delivery (as nats-server does).
+  if (permissions_ && permissions_->NeedsDeliveryFilter(op.subject)) sub->sink_flags = kFilterDelivery;
   server_.router().Insert(sub);
   subscriptions_.emplace(std::move(sid), std::move(sub));
   SendOk();
@@ -489,6 +499,11 @@ void ClientConnection::HandleUnsub(const ParsedOp& op) {
 
 bool ClientConnection::Deliver(router::Subscription& sub, const router::Message& m) {
   if (close_requested_.load(std::memory_order_relaxed)) return false;
+  if (sub.sink_flags & kFilterDelivery) {
+    std::lock_guard lock(permissions_mutex_);
+    if (delivery_rules_ && !delivery_rules_->DeliveryAllowed(m.subject)) return false;
+  }
+  if (!m.reply.empty() && allow_responses_.load(std::memory_order_relaxed)) NoteResponsePermission(m.reply);
   const bool headers = headers_.load(std::memory_order_relaxed);
   const size_t max_pending = max_pending_.load(std::memory_order_relaxed);
   EventLoop* current = EventLoop::Current();
@@ -534,6 +549,74 @@ slow_consumer:
                max_pending);
   RequestClose(CloseReason::kSlowConsumerPendingBytes);
   return false;
+}
+
+void ClientConnection::SetIdentity(auth::Identity identity) {
+  authorized_user_ = identity.user;
+  permissions_ = identity.permissions;
+  std::lock_guard lock(permissions_mutex_);
+  delivery_rules_ = permissions_;
+  const auto* responses = permissions_ ? &permissions_->allow_responses() : nullptr;
+  if (responses && responses->has_value()) {
+    response_max_msgs_ = (*responses)->max_msgs;
+    response_ttl_ = (*responses)->expires;
+    allow_responses_.store(true, std::memory_order_relaxed);
+  } else {
+    allow_responses_.store(false, std::memory_order_relaxed);
+    response_permissions_.clear();
+  }
+}
+
+void ClientConnection::NoteResponsePermission(std::string_view reply) {
+  std::lock_guard lock(permissions_mutex_);
+  ResponsePermit& permit = response_permissions_[std::string(reply)];
+  permit.remaining = response_max_msgs_ > 0 ? response_max_msgs_ : 1;
+  permit.expires = response_ttl_.count() > 0 ? Clock::now() + response_ttl_ : Clock::time_point::max();
+  if (response_permissions_.size() > kMaxResponsePermits) PruneResponsePermits();
+}
+
+void ClientConnection::PruneResponsePermits() {
+  auto now = Clock::now();
+  for (auto it = response_permissions_.begin(); it != response_permissions_.end();) {
+    it = (it->second.expires <= now || it->second.remaining <= 0) ? response_permissions_.erase(it) : std::next(it);
+  }
+}
+
+bool ClientConnection::PublishAllowed(std::string_view subject) {
+  if (permissions_->Publish(subject)) return true;
+  if (!allow_responses_.load(std::memory_order_relaxed)) return false;
+  std::lock_guard lock(permissions_mutex_);
+  auto it = response_permissions_.find(std::string(subject));
+  if (it == response_permissions_.end()) return false;
+  if (it->second.expires <= Clock::now()) {
+    response_permissions_.erase(it);
+    return false;
+  }
+  if (--it->second.remaining <= 0) response_permissions_.erase(it);
+  return true;
+}
+
+void ClientConnection::ApplySettings(std::shared_ptr<const RuntimeSettings> fresh) {
+  if (closed_) return;
+  const bool auth_changed = fresh->authenticator != settings_->authenticator;
+  const auto old_ping = settings_->ping_interval;
+  settings_ = std::move(fresh);
+  parser_.set_limits({static_cast<size_t>(settings_->max_control_line), settings_->max_payload});
+  max_pending_.store(static_cast<size_t>(settings_->max_pending), std::memory_order_relaxed);
+  if (settings_->ping_interval != old_ping) ArmPingTimer(settings_->ping_interval);
+  if (!auth_changed || !connect_received_) return;
+  if (!settings_->authenticator) {
+    SetIdentity({});
+    return;
+  }
+  auto identity = settings_->authenticator->Authenticate(credentials_);
+  if (!identity) {
+    spdlog::info("{} - cid:{} - credentials no longer valid after reload", remote_address_, client_id_);
+    SendError("Authorization Violation");
+    CloseAfterFlush(CloseReason::kAuthViolation);
+    return;
+  }
+  SetIdentity(std::move(*identity));
 }
 
 ConnectionInfo ClientConnection::Snapshot(bool with_subscriptions) {
@@ -794,11 +877,11 @@ void ClientConnection::Sweep(Clock::time_point now) {
     if (!async_writing && out_inflight_.capacity() > kKeepBufferBytes) out_inflight_.Release();
   }
 
-  if (async_writing && !out_inflight_.empty() && now - write_started_ > server_.options().write_deadline) {
+  if (async_writing && !out_inflight_.empty() && now - write_started_ > settings_->write_deadline) {
     server_.slow_consumers.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("{} - cid:{} - Slow Consumer Detected: WriteDeadline of {}ms exceeded", remote_address_,
                  client_id_,
-                 std::chrono::duration_cast<std::chrono::milliseconds>(server_.options().write_deadline).count());
+                 std::chrono::duration_cast<std::chrono::milliseconds>(settings_->write_deadline).count());
     CloseNow(close_after_flush_ ? close_reason_ : CloseReason::kSlowConsumerWriteDeadline);
   }
 }
@@ -812,7 +895,7 @@ void ClientConnection::ArmPingTimer(std::chrono::nanoseconds delay) {
 
 void ClientConnection::OnPingTimer() {
   if (closed_ || close_after_flush_) return;
-  const ServerOptions& o = server_.options();
+  const RuntimeSettings& o = *settings_;
   const auto now = Clock::now();
   // Skip the PING when the client was active within the interval, once its
   // round trip has been measured.
@@ -834,7 +917,7 @@ void ClientConnection::OnPingTimer() {
 }
 
 void ClientConnection::ArmAuthTimer() {
-  auth_timer_.expires_after(server_.options().auth_timeout);
+  auth_timer_.expires_after(settings_->auth_timeout);
   auth_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec || self->closed_ || self->authorized_) return;
     self->SendError("Authentication Timeout");

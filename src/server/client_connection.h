@@ -17,6 +17,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "auth/auth.h"
 #include "protocol/byte_buffer.h"
 #include "protocol/client_parser.h"
 #include "server/connection_info.h"
@@ -26,6 +27,7 @@ namespace sluice::server {
 
 class EventLoop;
 class Server;
+struct RuntimeSettings;
 
 // Why a connection closed (the texts nats-server's /connz shows).
 enum class CloseReason {
@@ -73,6 +75,11 @@ class ClientConnection : public router::SubscriberSink, public std::enable_share
   bool closed() const { return closed_; }
   uint64_t client_id() const { return client_id_; }
   EventLoop& loop() { return loop_; }
+
+  // Loop thread: takes reloaded settings; re-checks the credentials when the
+  // auth configuration changed (closing with 'Authorization Violation' if
+  // they no longer pass).
+  void ApplySettings(std::shared_ptr<const RuntimeSettings> settings);
 
   // Loop thread: a copy of this connection's state for monitoring.
   ConnectionInfo Snapshot(bool with_subscriptions);
@@ -142,6 +149,26 @@ class ClientConnection : public router::SubscriberSink, public std::enable_share
   bool connect_received_ = false;
   bool authorized_ = false;
   std::string authorized_user_;
+  auth::ConnectCredentials credentials_;  // never logged nor shown; for reload
+  std::shared_ptr<const RuntimeSettings> settings_;  // loop thread only
+  std::shared_ptr<const auth::PermissionRules> permissions_;  // loop thread only; nullptr: all allowed
+
+  // Read by publishers' threads: deny-filtered deliveries and allow_responses.
+  struct ResponsePermit {
+    int64_t remaining = 0;
+    std::chrono::steady_clock::time_point expires;
+  };
+  std::mutex permissions_mutex_;  // guards delivery_rules_, response_* below (leaf lock)
+  std::shared_ptr<const auth::PermissionRules> delivery_rules_;
+  std::unordered_map<std::string, ResponsePermit> response_permissions_;
+  int64_t response_max_msgs_ = 1;
+  std::chrono::nanoseconds response_ttl_{0};
+  std::atomic<bool> allow_responses_{false};
+
+  void SetIdentity(auth::Identity identity);
+  void NoteResponsePermission(std::string_view reply);
+  void PruneResponsePermits();
+  bool PublishAllowed(std::string_view subject);
 
   // Input: bytes of an operation split across reads (uninitialised storage,
   // so a large payload arriving in pieces is not zero-filled again and again).

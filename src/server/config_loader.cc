@@ -67,40 +67,6 @@ bool ToDurationKey(const Value& v, const std::string& key, std::chrono::nanoseco
   return true;
 }
 
-bool ApplyAuthorization(const Value& block, ServerOptions& o, std::string& error) {
-  if (block.kind != Value::Kind::kMap) {
-    error = Where(block.position) + "\"authorization\" must be a block";
-    return false;
-  }
-  for (size_t i = 0; i < block.map.size(); ++i) {
-    const auto& [key, v] = block.map[i];
-    if (key == "user" || key == "username") {
-      if (!ToString(v, key, o.user, error)) return false;
-    } else if (key == "password" || key == "pass") {
-      if (!ToString(v, key, o.password, error)) return false;
-    } else if (key == "token") {
-      if (!ToString(v, key, o.token, error)) return false;
-    } else if (key == "timeout") {
-      double seconds = 0;
-      if (v.kind == Value::Kind::kInteger) {
-        seconds = static_cast<double>(v.integer);
-      } else if (v.kind == Value::Kind::kFloat) {
-        seconds = v.number;
-      } else {
-        seconds = 1;  // nats-server: a string there is not parsed and yields 1 s
-      }
-      o.auth_timeout = std::chrono::nanoseconds(static_cast<int64_t>(seconds * 1e9));
-    } else if (key == "users" || key == "permissions" || key == "default_permissions") {
-      error = Where(block.key_positions[i]) + "authorization \"" + key + "\" is not supported yet";
-      return false;
-    } else {
-      error = Where(block.key_positions[i]) + "unknown field \"" + key + "\" in authorization";
-      return false;
-    }
-  }
-  return true;
-}
-
 bool ApplyJetStream(const Value& v, ServerOptions& o, std::string& error) {
   if (v.kind == Value::Kind::kBool) {
     o.jetstream = v.boolean;
@@ -209,7 +175,11 @@ std::string ApplyConfigFile(const std::string& path, ServerOptions& o) {
     } else if (key == "logfile" || key == "log_file") {
       ok = ToString(v, key, o.log_file, error);
     } else if (key == "authorization") {
-      ok = ApplyAuthorization(v, o, error);
+      std::string saved_no_auth_user = o.auth.no_auth_user;
+      ok = auth::ParseAuthorization(v, o.auth, error);
+      if (o.auth.no_auth_user.empty()) o.auth.no_auth_user = saved_no_auth_user;
+    } else if (key == "no_auth_user") {
+      ok = ToString(v, key, o.auth.no_auth_user, error);
     } else if (key == "jetstream") {
       ok = ApplyJetStream(v, o, error);
     } else if (v.referenced) {

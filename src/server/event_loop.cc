@@ -102,7 +102,7 @@ void EventLoop::FlushNoted() {
 }
 
 void EventLoop::ScheduleSweep() {
-  auto period = std::chrono::duration_cast<std::chrono::milliseconds>(server_.options().write_deadline / 4);
+  auto period = std::chrono::duration_cast<std::chrono::milliseconds>(server_.settings()->write_deadline / 4);
   period = std::clamp(period, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
   sweep_timer_.expires_after(period);
   sweep_timer_.async_wait([this](const boost::system::error_code& ec) {

@@ -27,6 +27,13 @@ int main(int argc, char** argv) {
   }
 
   sluice::server::Server server(std::move(*options));
+  // SIGHUP re-reads the same flags and config file.
+  server.set_reload_loader([argc, argv](std::string& error) {
+    int code = 0;
+    auto reloaded = sluice::server::ParseCommandLine(argc, argv, code);
+    if (!reloaded) error = "the configuration did not load (see the log above)";
+    return reloaded;
+  });
   error = server.Start();
   if (!error.empty()) {
     spdlog::critical("{}", error);

@@ -312,7 +312,8 @@ Response Monitor::Impl::Varz() {
   j["go"] = "c++20";
   j["host"] = o.host;
   j["port"] = server.bound_port();
-  if (o.auth_required()) j["auth_required"] = true;
+  auto settings = server.settings();
+  if (settings->authenticator) j["auth_required"] = true;
   j["max_connections"] = o.max_connections;
   if (o.max_subscriptions > 0) j["max_subscriptions"] = o.max_subscriptions;
   j["ping_interval"] = o.ping_interval.count();
@@ -357,7 +358,7 @@ Response Monitor::Impl::Varz() {
     for (const auto& [p, n] : request_counts) reqs[p] = n;
     j["http_req_stats"] = reqs;
   }
-  j["config_load_time"] = FormatRfc3339(server.start_time());
+  j["config_load_time"] = FormatRfc3339(server.config_load_time());
   j["sluice_version"] = SLUICE_VERSION;
   return {http::status::ok, "application/json", j.dump(2)};
 }

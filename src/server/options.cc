@@ -122,10 +122,11 @@ std::optional<ServerOptions> ParseCommandLine(int argc, char** argv, int& exit_c
   if (max_payload) opts.max_payload = *max_payload;
   if (jetstream) opts.jetstream = true;
   if (store_dir) opts.store_dir = *store_dir;
-  if (user) opts.user = *user;
-  if (pass) opts.password = *pass;
-  if (token) opts.token = *token;
+  if (user) opts.auth.user = *user;
+  if (pass) opts.auth.password = *pass;
+  if (token) opts.auth.token = *token;
 
+  opts.auth_timeout = opts.auth.timeout;
   std::string error = ValidateOptions(opts);
   if (!error.empty()) {
     std::fprintf(stderr, "sluice-server: %s\n", error.c_str());
@@ -138,6 +139,18 @@ std::optional<ServerOptions> ParseCommandLine(int argc, char** argv, int& exit_c
     return std::nullopt;
   }
   return opts;
+}
+
+std::string FirstNonReloadableChange(const ServerOptions& a, const ServerOptions& b) {
+  if (a.host != b.host) return "host";
+  if (a.port != b.port) return "port";
+  if (a.http_port != b.http_port) return "http_port";
+  if (a.jetstream != b.jetstream) return "jetstream";
+  if (a.store_dir != b.store_dir) return "store_dir";
+  if (a.server_name != b.server_name) return "server_name";
+  if (a.log_file != b.log_file) return "logfile";
+  if (a.event_loops != b.event_loops) return "event_loops";
+  return "";
 }
 
 std::string ValidateOptions(const ServerOptions& o) {
@@ -153,9 +166,12 @@ std::string ValidateOptions(const ServerOptions& o) {
   if (o.ping_interval.count() <= 0) return "ping_interval must be positive";
   if (o.ping_max <= 0) return "ping_max must be positive";
   if (o.write_deadline.count() <= 0) return "write_deadline must be positive";
-  if (!o.user.empty() && o.password.empty()) return "--user requires --pass";
-  if (o.user.empty() && !o.password.empty()) return "--pass requires --user";
-  if (!o.user.empty() && !o.token.empty()) return "cannot use both user/password and a token for authorization";
+  if (!o.auth.user.empty() && o.auth.password.empty()) return "--user requires --pass";
+  if (o.auth.user.empty() && !o.auth.password.empty()) return "--pass requires --user";
+  {
+    std::string auth_error;
+    if (!auth::ValidateAuthConfig(o.auth, auth_error)) return auth_error;
+  }
   if (o.event_loops < 0 || o.event_loops > 256) return "event_loops must be 0 to 256";
   if (!o.store_dir.empty() && o.store_dir.find('\0') != std::string::npos) return "invalid store_dir";
   return "";

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "auth/auth.h"
+
 namespace sluice::server {
 
 struct ServerOptions {
@@ -33,11 +35,9 @@ struct ServerOptions {
   std::chrono::nanoseconds write_deadline = std::chrono::seconds(10);
   std::chrono::nanoseconds auth_timeout = std::chrono::seconds(2);
 
-  // Simple auth (one user or one token); the full model comes with the
-  // config-file authorization block.
-  std::string user;
-  std::string password;
-  std::string token;
+  // Authentication and permissions: --user/--pass/--auth or the config
+  // file's `authorization` block and `no_auth_user`.
+  auth::AuthConfig auth;
 
   // JetStream (validated now, used by the JetStream layer)
   bool jetstream = false;
@@ -49,7 +49,7 @@ struct ServerOptions {
   // Threads running event loops (0 = one per core).
   int event_loops = 0;
 
-  bool auth_required() const { return !user.empty() || !token.empty(); }
+  bool auth_required() const { return auth.required(); }
 };
 
 // Parses argv (Go-flag style, as nats-server: -p 4222, --port=4222, -js,
@@ -57,6 +57,10 @@ struct ServerOptions {
 // Returns std::nullopt and fills `exit_code` when the program should exit
 // right away (help/version printed: 0; bad input: 1, message on stderr).
 std::optional<ServerOptions> ParseCommandLine(int argc, char** argv, int& exit_code);
+
+// Options that a reload (SIGHUP) may not change; returns the first that
+// differs, or "".
+std::string FirstNonReloadableChange(const ServerOptions& before, const ServerOptions& after);
 
 // Checks the combination of options; returns an error text or "".
 std::string ValidateOptions(const ServerOptions& options);

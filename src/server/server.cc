@@ -33,10 +33,63 @@ std::string NewServerId() {
 
 }  // namespace
 
+std::shared_ptr<const RuntimeSettings> RuntimeSettings::From(const ServerOptions& o) {
+  auto s = std::make_shared<RuntimeSettings>();
+  s->max_payload = o.max_payload;
+  s->max_pending = o.max_pending;
+  s->max_connections = o.max_connections;
+  s->max_subscriptions = o.max_subscriptions;
+  s->max_control_line = o.max_control_line;
+  s->ping_max = o.ping_max;
+  s->ping_interval = o.ping_interval;
+  s->write_deadline = o.write_deadline;
+  s->auth_timeout = o.auth.timeout;
+  s->debug = o.debug;
+  s->trace = o.trace;
+  if (o.auth.required()) s->authenticator = std::make_shared<auth::Authenticator>(o.auth);
+  return s;
+}
+
 Server::Server(ServerOptions options)
-    : options_(std::move(options)), acceptor_(accept_io_), signals_(accept_io_, SIGINT, SIGTERM) {
+    : options_(std::move(options)), acceptor_(accept_io_), signals_(accept_io_, SIGINT, SIGTERM, SIGHUP) {
   server_id_ = NewServerId();
   if (options_.server_name.empty()) options_.server_name = server_id_;
+  settings_ = RuntimeSettings::From(options_);
+  config_load_time_ = std::chrono::system_clock::now();
+}
+
+std::shared_ptr<const RuntimeSettings> Server::settings() const {
+  std::lock_guard lock(settings_mutex_);
+  return settings_;
+}
+
+std::chrono::system_clock::time_point Server::config_load_time() const {
+  std::lock_guard lock(settings_mutex_);
+  return config_load_time_;
+}
+
+std::string Server::Reload() {
+  if (!reload_loader_) return "no configuration to reload";
+  std::string error;
+  std::optional<ServerOptions> next = reload_loader_(error);
+  if (!next) return error;
+  if (next->server_name.empty()) next->server_name = options_.server_name;
+  std::string changed = FirstNonReloadableChange(options_, *next);
+  if (!changed.empty()) return "config reload not supported for " + changed;
+  auto fresh = RuntimeSettings::From(*next);
+  {
+    std::lock_guard lock(settings_mutex_);
+    settings_ = fresh;
+    config_load_time_ = std::chrono::system_clock::now();
+  }
+  spdlog::default_logger()->set_level(fresh->trace   ? spdlog::level::trace
+                                      : fresh->debug ? spdlog::level::debug
+                                                     : spdlog::level::info);
+  RunOnEveryLoop([fresh](EventLoop& loop) {
+    for (auto& c : loop.SnapshotConnections()) c->ApplySettings(fresh);
+    loop.FlushNoted();
+  });
+  return "";
 }
 
 Server::~Server() {
@@ -165,9 +218,7 @@ std::string Server::Start() {
   for (int i = 0; i < n; ++i) loops_.push_back(std::make_unique<EventLoop>(*this, i));
   for (auto& loop : loops_) loop->Start();
 
-  signals_.async_wait([this](const boost::system::error_code& e, int sig) {
-    if (!e) OnSignal(sig);
-  });
+  WaitForSignal();
   Accept();
 
   spdlog::info("Starting sluice-server");
@@ -199,7 +250,7 @@ void Server::Accept() {
     uint64_t cid = next_client_id_.fetch_add(1, std::memory_order_relaxed) + 1;
     total_connections.fetch_add(1, std::memory_order_relaxed);
     int64_t now_open = current_connections.fetch_add(1, std::memory_order_relaxed) + 1;
-    bool over_limit = now_open > options_.max_connections;
+    bool over_limit = now_open > settings()->max_connections;
     auto connection = std::make_shared<ClientConnection>(loop, std::move(socket), cid);
     boost::asio::post(loop.io(), [&loop, connection, over_limit] {
       loop.Adopt(connection);
@@ -209,7 +260,24 @@ void Server::Accept() {
   });
 }
 
+void Server::WaitForSignal() {
+  signals_.async_wait([this](const boost::system::error_code& e, int sig) {
+    if (!e) OnSignal(sig);
+  });
+}
+
 void Server::OnSignal(int sig) {
+  if (sig == SIGHUP) {
+    spdlog::info("Trapped \"hangup\" signal");
+    std::string error = Reload();
+    if (error.empty()) {
+      spdlog::info("Reloaded server configuration");
+    } else {
+      spdlog::error("Failed to reload server configuration: {}", error);
+    }
+    WaitForSignal();
+    return;
+  }
   spdlog::info("Trapped \"{}\" signal", sig == SIGINT ? "interrupt" : "terminated");
   Shutdown();
 }

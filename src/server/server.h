@@ -4,7 +4,9 @@
 #include <atomic>
 #include <utility>  // before Boost 1.74 asio: its awaitable.hpp needs std::exchange
 #include <boost/asio.hpp>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -17,6 +19,18 @@ namespace sluice::server {
 
 class EventLoop;
 class Monitor;
+
+// What a reload (SIGHUP) can change, read by connections on their own
+// threads. Replaced whole; a connection keeps the snapshot it was given until
+// its loop hands it the next one.
+struct RuntimeSettings {
+  int64_t max_payload = 0, max_pending = 0, max_connections = 0, max_subscriptions = 0, max_control_line = 0;
+  int64_t ping_max = 0;
+  std::chrono::nanoseconds ping_interval{0}, write_deadline{0}, auth_timeout{0};
+  bool debug = false, trace = false;
+  std::shared_ptr<const auth::Authenticator> authenticator;  // nullptr: no auth
+  static std::shared_ptr<const RuntimeSettings> From(const ServerOptions& options);
+};
 
 // Server-wide totals gathered from the loops, for /varz and /metrics.
 struct ServerTotals {
@@ -36,7 +50,17 @@ class Server {
   // Any thread: stop accepting, flush and close every client, stop the loops.
   void Shutdown();
 
+  // The options the server started with. What a reload may change is in
+  // settings(); use that for limits and auth.
   const ServerOptions& options() const { return options_; }
+  std::shared_ptr<const RuntimeSettings> settings() const;
+
+  // SIGHUP: re-reads the configuration with `loader` (set by main) and
+  // applies what may change; connections whose credentials no longer pass
+  // are closed with 'Authorization Violation'. Returns "" or why not.
+  using OptionsLoader = std::function<std::optional<ServerOptions>(std::string& error)>;
+  void set_reload_loader(OptionsLoader loader) { reload_loader_ = std::move(loader); }
+  std::string Reload();
   router::Router& router() { return router_; }
   int bound_port() const { return bound_port_; }
   size_t loop_count() const { return loops_.size(); }
@@ -51,6 +75,7 @@ class Server {
   void RecordClosed(ConnectionInfo info);  // called by a connection as it closes
   ServerTotals CollectTotals();
   std::chrono::system_clock::time_point start_time() const { return start_time_; }
+  std::chrono::system_clock::time_point config_load_time() const;
   int monitor_port() const;
 
   // Connection accounting (any thread).
@@ -65,6 +90,7 @@ class Server {
   template <typename Fn>
   void RunOnEveryLoop(Fn fn);
   void OnSignal(int signal);
+  void WaitForSignal();
 
   ServerOptions options_;
   router::Router router_;
@@ -79,6 +105,10 @@ class Server {
   size_t next_loop_ = 0;
   int bound_port_ = 0;
   std::chrono::system_clock::time_point start_time_;
+  mutable std::mutex settings_mutex_;                 // guards settings_ (leaf lock)
+  std::shared_ptr<const RuntimeSettings> settings_;
+  OptionsLoader reload_loader_;
+  std::chrono::system_clock::time_point config_load_time_;
   std::unique_ptr<Monitor> monitor_;
   mutable std::mutex closed_mutex_;        // guards closed_ (leaf lock)
   std::vector<ConnectionInfo> closed_;     // ring of recently closed connections

@@ -81,10 +81,10 @@ Status DecodeCheckpoint(std::string_view b, SegmentIndex* x) {
     return Corruption("checkpoint: bad lengths");
   }
   x->slots.resize(slots);
-  std::memcpy(x->slots.data(), p + pos, slots * sizeof(Slot));
+  if (slots > 0) std::memcpy(x->slots.data(), p + pos, slots * sizeof(Slot));
   pos += slots * sizeof(Slot);
   x->tombstones.resize(tombstones);
-  std::memcpy(x->tombstones.data(), p + pos, tombstones * 8);
+  if (tombstones > 0) std::memcpy(x->tombstones.data(), p + pos, tombstones * 8);
   for (const Slot& s : x->slots) {
     if (s.offset != kDeadSlot && s.subject >= subjects) return Corruption("checkpoint: bad subject index");
   }
