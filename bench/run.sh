@@ -36,4 +36,22 @@ if [ $# -eq 0 ]; then
   args+=(--md "$root/BENCHMARKS.md")
 fi
 cd "$root"
-exec "$bench" "${args[@]}" "$@"
+"$bench" "${args[@]}" "$@"
+
+# The log store's own benchmark (no nats-server counterpart: the physical
+# limits of the disk, measured in the same run, are its reference).
+if [ $# -eq 0 ]; then
+  store_bench="$build/bench/store/store_bench"
+  [ -x "$store_bench" ] || cmake --build "$build" --target store_bench
+  tmp=$(mktemp -d "$build/store-bench.XXXXXX")
+  trap 'rm -rf "$tmp"' EXIT
+  {
+    echo
+    echo "## Log store (\`src/store\`)"
+    echo
+    echo "Command: \`$store_bench --dir <temp dir>\` (run by \`make bench\` after the table above). Raw disk figures"
+    echo "are measured in the same run; 'sync always' appends are acknowledged only after the fsync covering them."
+    echo
+    "$store_bench" --dir "$tmp"
+  } >> "$root/BENCHMARKS.md"
+fi
