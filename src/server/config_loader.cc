@@ -95,10 +95,26 @@ bool ApplyJetStream(const Value& v, ServerOptions& o, std::string& error) {
       if (!ToString(item, key, o.store_dir, error)) return false;
     } else if (key == "enabled" || key == "enable") {
       if (!ToBool(item, key, o.jetstream, error)) return false;
-    } else if (key == "max_mem" || key == "max_memory_store" || key == "max_mem_store" || key == "max_file" ||
-               key == "max_file_store" || key == "sync_interval" || key == "max_outstanding_catchup" ||
-               key == "domain") {
-      // Read and used by the JetStream layer; accepted here.
+    } else if (key == "max_mem" || key == "max_memory_store" || key == "max_mem_store") {
+      if (!config::ToSize(item, o.js_max_memory, error)) return false;
+    } else if (key == "max_file" || key == "max_file_store") {
+      if (!config::ToSize(item, o.js_max_storage, error)) return false;
+    } else if (key == "sync_interval" || key == "sync") {
+      if (item.kind == Value::Kind::kString && item.string == "always") {
+        o.js_sync_interval.reset();
+      } else {
+        std::chrono::nanoseconds d{0};
+        if (!ToDurationKey(item, key, d, error)) return false;
+        if (d.count() <= 0) {
+          error = Where(item.key_position) + "sync_interval must be \"always\" or a positive duration";
+          return false;
+        }
+        o.js_sync_interval = d;
+      }
+    } else if (key == "domain") {
+      if (!ToString(item, key, o.js_domain, error)) return false;
+    } else if (key == "max_outstanding_catchup") {
+      // Clustering only; accepted and unused on a single server.
     } else {
       error = Where(v.key_positions[i]) + "unknown field \"" + key + "\" in jetstream";
       return false;

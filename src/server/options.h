@@ -39,9 +39,16 @@ struct ServerOptions {
   // file's `authorization` block and `no_auth_user`.
   auth::AuthConfig auth;
 
-  // JetStream (validated now, used by the JetStream layer)
+  // JetStream (-js / jetstream {}): data lives in <store_dir>/jetstream, with
+  // store_dir defaulting to <temp dir>/nats as in nats-server.
   bool jetstream = false;
   std::string store_dir;
+  int64_t js_max_memory = -1;   // bytes; -1: 75 % of RAM
+  int64_t js_max_storage = -1;  // bytes; -1: 75 % of the free space of store_dir
+  // sync_interval: nullopt = "always" (fsync before every acknowledgement,
+  // Sluice's default); a duration = fsync on that period, acks before it.
+  std::optional<std::chrono::nanoseconds> js_sync_interval;
+  std::string js_domain;
 
   std::string config_file;
   bool check_config_only = false;

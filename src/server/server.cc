@@ -5,6 +5,10 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
 #include <future>
 
 #include "server/client_connection.h"
@@ -92,9 +96,43 @@ std::string Server::Reload() {
   return "";
 }
 
+// Publishes on behalf of the server's internal services (JetStream): from an
+// event loop it stages like any delivery; from another thread it uses its own
+// match cache under a lock and the connections' cross-thread path.
+class InternalPublisher : public jetstream::Publisher {
+ public:
+  explicit InternalPublisher(router::Router& router) : router_(router) {}
+  void Publish(std::string_view subject, std::string_view reply, std::string_view header,
+               std::string_view payload) override {
+    router::Message msg{subject, reply, header, payload};
+    if (EventLoop* loop = EventLoop::Current()) {
+      router_.Route(msg, nullptr, true, loop->match_cache());
+      return;
+    }
+    std::lock_guard lock(mutex_);
+    router_.Route(msg, nullptr, true, cache_);
+  }
+
+ private:
+  router::Router& router_;
+  std::mutex mutex_;  // guards cache_ (leaf lock; Route runs no lock of ours)
+  router::MatchCache cache_;
+};
+
 Server::~Server() {
   if (monitor_) monitor_->Stop();
   for (auto& loop : loops_) loop->Join();
+  if (jetstream_) jetstream_->Shutdown();
+}
+
+std::string Server::JetStreamDir() const {
+  std::string base = options_.store_dir;
+  if (base.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    base = std::string(tmp && *tmp ? tmp : "/tmp") + "/nats";
+  }
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  return base + "/jetstream";
 }
 
 template <typename Fn>
@@ -213,6 +251,11 @@ std::string Server::Start() {
     if (!merr.empty()) return merr;
   }
 
+  if (options_.jetstream) {
+    std::string jerr = StartJetStream();
+    if (!jerr.empty()) return jerr;
+  }
+
   int n = options_.event_loops > 0 ? options_.event_loops : static_cast<int>(std::thread::hardware_concurrency());
   if (n <= 0) n = 1;
   for (int i = 0; i < n; ++i) loops_.push_back(std::make_unique<EventLoop>(*this, i));
@@ -258,6 +301,43 @@ void Server::Accept() {
     });
     Accept();
   });
+}
+
+std::string Server::StartJetStream() {
+#ifdef SLUICE_HAVE_JETSTREAM
+  jetstream::Config config;
+  config.store_dir = JetStreamDir();
+  std::error_code ec;
+  std::filesystem::create_directories(config.store_dir, ec);
+  if (ec) return "cannot create JetStream store directory " + config.store_dir + ": " + ec.message();
+  if (options_.js_max_memory >= 0) {
+    config.max_memory = options_.js_max_memory;
+  } else {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    config.max_memory = static_cast<int64_t>(pages) * page / 4 * 3;
+  }
+  if (options_.js_max_storage >= 0) {
+    config.max_storage = options_.js_max_storage;
+  } else {
+    auto space = std::filesystem::space(config.store_dir, ec);
+    config.max_storage = ec ? 0 : static_cast<int64_t>(space.available / 4 * 3);
+  }
+  config.sync_interval = options_.js_sync_interval;
+  config.domain = options_.js_domain;
+  config.max_payload = options_.max_payload;
+  internal_publisher_ = std::make_unique<InternalPublisher>(router_);
+  std::string error;
+  jetstream_ = jetstream::JetStream::Start(config, router_, *internal_publisher_, error);
+  if (!jetstream_) return "JetStream could not start: " + error;
+  spdlog::info("Starting JetStream");
+  spdlog::info("  Store directory:  \"{}\"", config.store_dir);
+  spdlog::info("  Max memory:       {} bytes", config.max_memory);
+  spdlog::info("  Max storage:      {} bytes", config.max_storage);
+  spdlog::info("  Sync:             {}", config.sync_interval ? "every " + std::to_string(config.sync_interval->count() / 1000000) + " ms (acknowledged before fsync)" : std::string("always (acknowledged after fsync)"));
+  return "";
+#else
+  return "JetStream is not built into this sluice-server";
+#endif
 }
 
 void Server::WaitForSignal() {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "jetstream/jetstream.h"
 #include "router/router.h"
 #include "server/connection_info.h"
 #include "server/options.h"
@@ -19,6 +20,7 @@ namespace sluice::server {
 
 class EventLoop;
 class Monitor;
+class InternalPublisher;
 
 // What a reload (SIGHUP) can change, read by connections on their own
 // threads. Replaced whole; a connection keeps the snapshot it was given until
@@ -77,6 +79,10 @@ class Server {
   std::chrono::system_clock::time_point start_time() const { return start_time_; }
   std::chrono::system_clock::time_point config_load_time() const;
   int monitor_port() const;
+  // nullptr when JetStream is off (or not built).
+  jetstream::JetStream* jetstream() { return jetstream_.get(); }
+  // The directory JetStream keeps its data in: <store_dir>/jetstream.
+  std::string JetStreamDir() const;
 
   // Connection accounting (any thread).
   std::atomic<int64_t> current_connections{0};
@@ -91,6 +97,7 @@ class Server {
   void RunOnEveryLoop(Fn fn);
   void OnSignal(int signal);
   void WaitForSignal();
+  std::string StartJetStream();
 
   ServerOptions options_;
   router::Router router_;
@@ -110,6 +117,8 @@ class Server {
   OptionsLoader reload_loader_;
   std::chrono::system_clock::time_point config_load_time_;
   std::unique_ptr<Monitor> monitor_;
+  std::unique_ptr<InternalPublisher> internal_publisher_;
+  std::unique_ptr<jetstream::JetStream> jetstream_;
   mutable std::mutex closed_mutex_;        // guards closed_ (leaf lock)
   std::vector<ConnectionInfo> closed_;     // ring of recently closed connections
   size_t closed_next_ = 0;

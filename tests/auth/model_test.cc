@@ -73,7 +73,12 @@ std::vector<std::string> Universe(const std::string& p1, const std::string& p2) 
   for (size_t len = 1; len <= max_len; ++len) {
     std::vector<std::string> next;
     for (const auto& prefix : level)
-      for (const auto& t : alphabet) next.push_back(prefix.empty() ? t : prefix + "." + t);
+      for (const auto& t : alphabet) {
+        std::string subject = prefix;
+        if (!subject.empty()) subject += '.';
+        subject += t;
+        next.push_back(std::move(subject));
+      }
     all.insert(all.end(), next.begin(), next.end());
     level = std::move(next);
   }
@@ -218,7 +223,10 @@ class Gen {
     int n = Int(1, 3);
     for (int i = 0; i < n; ++i) {
       std::string e = Pattern(3, 30);
-      if (queues && Chance(30)) e += " " + QueueName();
+      if (queues && Chance(30)) {
+        e += ' ';
+        e += QueueName();
+      }
       out.push_back(e);
     }
     return out;
