@@ -227,6 +227,11 @@ std::string Server::Start() {
   if (ec) return "cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " + ec.message();
   bound_port_ = acceptor_.local_endpoint().port();
 
+  if (options_.jetstream) {
+    std::string jerr = StartJetStream();
+    if (!jerr.empty()) return jerr;
+  }
+
   // INFO: the fields clients rely on, in nats-server's order.
   nlohmann::ordered_json info;
   info["server_id"] = server_id_;
@@ -239,7 +244,7 @@ std::string Server::Start() {
   info["headers"] = true;
   if (options_.auth_required()) info["auth_required"] = true;
   info["max_payload"] = options_.max_payload;
-  if (options_.jetstream) info["jetstream"] = true;
+  if (jetstream_) info["jetstream"] = true;
   info["sluice_version"] = SLUICE_VERSION;
   info_prefix_ = info.dump();
   info_prefix_.pop_back();  // the closing brace; InfoJson adds per-connection fields
@@ -249,11 +254,6 @@ std::string Server::Start() {
     monitor_ = std::make_unique<Monitor>(*this);
     std::string merr = monitor_->Start(options_.host, options_.http_port);
     if (!merr.empty()) return merr;
-  }
-
-  if (options_.jetstream) {
-    std::string jerr = StartJetStream();
-    if (!jerr.empty()) return jerr;
   }
 
   int n = options_.event_loops > 0 ? options_.event_loops : static_cast<int>(std::thread::hardware_concurrency());
@@ -336,7 +336,11 @@ std::string Server::StartJetStream() {
   spdlog::info("  Sync:             {}", config.sync_interval ? "every " + std::to_string(config.sync_interval->count() / 1000000) + " ms (acknowledged before fsync)" : std::string("always (acknowledged after fsync)"));
   return "";
 #else
-  return "JetStream is not built into this sluice-server";
+  // Not built yet: say so loudly, and advertise no JetStream, so clients get
+  // "JetStream not enabled" rather than a server that pretends.
+  spdlog::warn("JetStream was requested but is not built into this sluice-server yet; "
+               "JetStream API requests will be answered with no responders (JetStream not enabled)");
+  return "";
 #endif
 }
 
