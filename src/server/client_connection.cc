@@ -617,6 +617,19 @@ void ClientConnection::ApplySettings(std::shared_ptr<const RuntimeSettings> fres
     return;
   }
   SetIdentity(std::move(*identity));
+  // Subscriptions the new permissions no longer allow are removed, as
+  // nats-server does on reload.
+  if (!permissions_) return;
+  for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
+    const auto& sub = it->second;
+    if (permissions_->Subscribe(sub->subject(), sub->queue())) {
+      ++it;
+      continue;
+    }
+    SendError(fmt::format("Permissions Violation for Subscription to \"{}\" (sid \"{}\")", sub->subject(), it->first));
+    server_.router().Remove(sub);
+    it = subscriptions_.erase(it);
+  }
 }
 
 ConnectionInfo ClientConnection::Snapshot(bool with_subscriptions) {
