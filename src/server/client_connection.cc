@@ -158,9 +158,16 @@ void ClientConnection::Start(bool over_connection_limit) {
 
 // ---------------------------------------------------------------- input
 
+// Arms one wait for readability (idempotent). asio registers the socket
+// edge-triggered and a wait only completes on a *new* edge, so it must be
+// armed either after recv said EAGAIN or, as below, right after a short read
+// (the socket was empty then; anything later is a new edge).
 void ClientConnection::ScheduleRead() {
+  if (read_armed_ || closed_) return;
+  read_armed_ = true;
   socket_.async_wait(boost::asio::ip::tcp::socket::wait_read,
                      [self = shared_from_this()](const boost::system::error_code& ec) {
+                       self->read_armed_ = false;
                        if (ec) {
                          if (!self->closed_) self->CloseNow(CloseReason::kReadError);
                          return;
@@ -170,7 +177,7 @@ void ClientConnection::ScheduleRead() {
 }
 
 void ClientConnection::OnReadable() {
-  if (closed_) return;
+  if (closed_ || stalled_) return;
   auto self = shared_from_this();
   loop_.set_reader(this);
   ReadAndProcess();
@@ -222,6 +229,10 @@ void ClientConnection::ReadAndProcess() {
     last_input_ = Clock::now();
     const size_t got = static_cast<size_t>(n);
     total += got;
+    // A short read emptied the socket: arm the wait now and skip the recv
+    // that would only say EAGAIN.
+    const bool short_read = got < room;
+    if (short_read) ScheduleRead();
     size_t min_bytes = 0;
     const size_t filled = have + got;
     const size_t consumed = ProcessInput(base, filled, min_bytes);
@@ -240,14 +251,16 @@ void ClientConnection::ReadAndProcess() {
       if (partial_.capacity > kKeepBufferBytes) partial_.Release();
     }
     partial_min_bytes_ = left > 0 ? min_bytes : 0;
-    if (total >= kMaxReadPerWakeup) break;
+    if (short_read || total >= kMaxReadPerWakeup) break;
   }
   loop_.FlushNoted();
   if (closed_ || close_after_flush_) return;
   if (auto stalled_on = loop_.TakeStall(); !stalled_on.expired()) {
+    stalled_ = true;  // an armed wait that fires meanwhile is ignored
     StallReads(std::move(stalled_on), Clock::now() + kMaxStall);
     return;
   }
+  if (read_armed_) return;
   if (drained) {
     ScheduleRead();
   } else {
@@ -671,7 +684,8 @@ void ClientConnection::StallReads(std::weak_ptr<ClientConnection> receiver, Cloc
   auto r = receiver.lock();
   if (!r || r->closed_ || r->close_requested_.load(std::memory_order_relaxed) ||
       r->PendingBytes() < r->StallThreshold() || Clock::now() >= until) {
-    OnReadable();  // resume; re-arms the read wait itself
+    stalled_ = false;
+    OnReadable();  // resume: reads what waited, then re-arms the read wait
     return;
   }
   stall_timer_.expires_after(kStallCheck);

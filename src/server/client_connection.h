@@ -193,6 +193,8 @@ class ClientConnection : public router::SubscriberSink, public std::enable_share
     }
   };
   PartialInput partial_;
+  bool read_armed_ = false;  // a readability wait is queued
+  bool stalled_ = false;     // reads paused for back-pressure (StallReads)
   size_t partial_min_bytes_ = 0;
 
   // Output. Any thread may append to out_pending_ and write it to the socket
