@@ -140,25 +140,15 @@ void PublishShare(natsConnection* nc, const std::string& subject, const std::str
 class SubscriberGroup {
  public:
   SubscriberGroup(const GlobalOptions& global, const BenchOptions& o, uint64_t expected) : subject_(o.subject) {
-    const auto timeout = global.Timeout();
-    for (uint64_t i = 0; i < o.subs; ++i) {
-      auto state = std::make_unique<State>(Connection::Open(global, {.name = "sluice bench sub", .long_running = true, .send_asap = false}));
-      state->group = this;
-      state->expected = expected;
-      natsSubscription* raw = nullptr;
-      CheckNats(natsConnection_Subscribe(&raw, state->conn.get(), o.subject.c_str(), OnMsg, state.get()),
-                fmt::format("subscribe to \"{}\"", o.subject));
-      state->sub.reset(raw);
-      natsSubscription_SetPendingLimits(raw, -1, -1);
-      CheckNats(natsSubscription_AutoUnsubscribe(raw, static_cast<int>(expected)), "auto-unsubscribe");
-      state->conn.Flush(timeout);
-      states_.push_back(std::move(state));
+    try {
+      Subscribe(global, o, expected);
+    } catch (...) {
+      Close();
+      throw;
     }
   }
 
-  ~SubscriberGroup() {
-    for (auto& s : states_) natsSubscription_Unsubscribe(s->sub.get());
-  }
+  ~SubscriberGroup() { Close(); }
 
   uint64_t Received() const {
     uint64_t sum = 0;
@@ -215,6 +205,46 @@ class SubscriberGroup {
   }
 
  private:
+  void Subscribe(const GlobalOptions& global, const BenchOptions& o, uint64_t expected) {
+    const auto timeout = global.Timeout();
+    for (uint64_t i = 0; i < o.subs; ++i) {
+      states_.push_back(std::make_unique<State>(
+          Connection::Open(global, {.name = "sluice bench sub", .long_running = true, .send_asap = false})));
+      State* state = states_.back().get();
+      state->group = this;
+      state->expected = expected;
+      natsSubscription* raw = nullptr;
+      CheckNats(natsConnection_Subscribe(&raw, state->conn.get(), o.subject.c_str(), OnMsg, state),
+                fmt::format("subscribe to \"{}\"", o.subject));
+      state->sub.reset(raw);
+      // Before AutoUnsubscribe, as nats.c asks: tells us when OnMsg can no longer run for this State.
+      CheckNats(natsSubscription_SetOnCompleteCB(raw, OnComplete, state), "subscribe");
+      state->subscribed = true;
+      natsSubscription_SetPendingLimits(raw, -1, -1);
+      CheckNats(natsSubscription_AutoUnsubscribe(raw, static_cast<int>(expected)), "auto-unsubscribe");
+      state->conn.Flush(timeout);
+    }
+  }
+
+  // Unsubscribes and waits until no delivery thread is in OnMsg any more, so
+  // the States can be freed.
+  void Close() {
+    for (auto& s : states_) {
+      if (s->sub) natsSubscription_Unsubscribe(s->sub.get());
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(10), [this] {
+      return std::all_of(states_.begin(), states_.end(), [](auto& s) { return !s->subscribed || s->completed; });
+    });
+  }
+
+  static void OnComplete(void* closure) {
+    auto* s = static_cast<State*>(closure);
+    std::lock_guard<std::mutex> lock(s->group->mu_);
+    s->completed = true;
+    s->group->cv_.notify_all();
+  }
+
   struct State {
     explicit State(Connection c) : conn(std::move(c)) {}
     Connection conn;
@@ -222,8 +252,10 @@ class SubscriberGroup {
     SubscriberGroup* group = nullptr;
     uint64_t expected = 0;
     std::atomic<uint64_t> received{0};
-    uint64_t bytes = 0;           // written by the delivery thread only
+    uint64_t bytes = 0;                 // written by the delivery thread only
     Clock::time_point first{}, last{};  // likewise; read after received == expected
+    bool subscribed = false;            // OnComplete will be called (main thread only)
+    bool completed = false;             // guarded by group->mu_
   };
 
   static void OnMsg(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {

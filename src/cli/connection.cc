@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <cstdio>
 #include <vector>
 
@@ -19,8 +20,15 @@ void OnAsyncError(natsConnection*, natsSubscription*, natsStatus err, void*) {
                                                                   : natsStatus_GetText(err));
 }
 
-void OnDisconnected(natsConnection*, void* closing) {
-  if (!static_cast<std::atomic<bool>*>(closing)->load()) std::fprintf(stderr, "sluice: disconnected, reconnecting\n");
+// Set when the CLI starts closing its connections (it does so only on its
+// way out), so that the disconnect that closing causes is not reported.
+// Process-wide, not per connection: nats.c may run the callback after
+// natsConnection_Destroy has returned, so its closure must outlive every
+// Connection.
+std::atomic<bool> g_closing{false};
+
+void OnDisconnected(natsConnection*, void*) {
+  if (!g_closing.load()) std::fprintf(stderr, "sluice: disconnected, reconnecting\n");
 }
 
 void OnReconnected(natsConnection* nc, void*) {
@@ -96,11 +104,10 @@ Connection Connection::Open(const GlobalOptions& global, const ConnectSettings& 
   // A CLI run should not keep retrying a server that is not there.
   natsOptions_SetRetryOnFailedConnect(raw, false, nullptr, nullptr);
   if (settings.send_asap) natsOptions_SetSendAsap(raw, true);
-  auto closing = std::make_unique<std::atomic<bool>>(false);
   if (settings.long_running) {
     natsOptions_SetMaxReconnect(raw, -1);
     natsOptions_SetErrorHandler(raw, OnAsyncError, nullptr);
-    natsOptions_SetDisconnectedCB(raw, OnDisconnected, closing.get());
+    natsOptions_SetDisconnectedCB(raw, OnDisconnected, nullptr);
     natsOptions_SetReconnectedCB(raw, OnReconnected, nullptr);
   } else {
     natsOptions_SetAllowReconnect(raw, false);
@@ -113,12 +120,12 @@ Connection Connection::Open(const GlobalOptions& global, const ConnectSettings& 
     if (s == NATS_NO_SERVER) why = "no server available (is it running?)";
     throw CliError(fmt::format("cannot connect to {}: {}", global.server, why));
   }
-  return Connection(nc, std::move(closing));
+  return Connection(nc);
 }
 
 Connection::~Connection() {
   if (nc_ == nullptr) return;
-  closing_->store(true);
+  g_closing.store(true);
   natsConnection_Close(nc_);
   natsConnection_Destroy(nc_);
 }

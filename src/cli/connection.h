@@ -4,7 +4,6 @@
 
 #include <nats/nats.h>
 
-#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -46,7 +45,7 @@ class Connection {
   // Throws CliError("cannot connect to <url>: <why>").
   static Connection Open(const GlobalOptions& global, const ConnectSettings& settings = {});
 
-  Connection(Connection&& other) noexcept : nc_(other.nc_), closing_(std::move(other.closing_)) { other.nc_ = nullptr; }
+  Connection(Connection&& other) noexcept : nc_(other.nc_) { other.nc_ = nullptr; }
   Connection& operator=(Connection&&) = delete;
   ~Connection();
 
@@ -55,11 +54,8 @@ class Connection {
   void Flush(std::chrono::nanoseconds timeout) const;
 
  private:
-  Connection(natsConnection* nc, std::unique_ptr<std::atomic<bool>> closing) : nc_(nc), closing_(std::move(closing)) {}
+  explicit Connection(natsConnection* nc) : nc_(nc) {}
   natsConnection* nc_;
-  // Set before we close, so the disconnect callback stays quiet; on the heap
-  // because nats.c holds its address.
-  std::unique_ptr<std::atomic<bool>> closing_;
 };
 
 // Milliseconds for nats.c, at least 1.
