@@ -92,7 +92,7 @@ const char* CloseReasonText(CloseReason reason) {
     case CloseReason::kParseError: return "Parse Error";
     case CloseReason::kMaxPayload: return "Maximum Message Payload Exceeded";
     case CloseReason::kMaxControlLine: return "Maximum Control Line Exceeded";
-    case CloseReason::kAuthViolation: return "Authorization Violation";
+    case CloseReason::kAuthViolation: return "Authentication Failure";
     case CloseReason::kAuthTimeout: return "Authentication Timeout";
     case CloseReason::kSlowConsumerPendingBytes: return "Slow Consumer (Pending Bytes)";
     case CloseReason::kSlowConsumerWriteDeadline: return "Slow Consumer (Write Deadline)";
@@ -383,6 +383,9 @@ bool ClientConnection::HandleConnect(std::string_view json) {
     authorized = identity.has_value();
   }
   if (!authorized) {
+    opts_.name = next.name;  // shown in /connz?state=closed, as nats-server does
+    opts_.lang = next.lang;
+    opts_.version = next.version;
     spdlog::info("{} - cid:{} - authentication error", remote_address_, client_id_);
     SendError("Authorization Violation");
     CloseAfterFlush(CloseReason::kAuthViolation);
@@ -401,6 +404,7 @@ bool ClientConnection::HandleConnect(std::string_view json) {
   opts_ = next;
   credentials_ = std::move(credentials);  // kept (never logged or shown) to re-check them on reload
   SetIdentity(identity ? std::move(*identity) : auth::Identity{});
+  if (!identity) authorized_user_ = credentials_.user;  // no auth: /connz?auth=1 shows what CONNECT said
   headers_.store(opts_.headers, std::memory_order_relaxed);
   parser_.set_headers_allowed(opts_.headers);
   connect_received_ = true;
@@ -625,8 +629,19 @@ void ClientConnection::ApplySettings(std::shared_ptr<const RuntimeSettings> fres
   auto identity = settings_->authenticator->Authenticate(credentials_);
   if (!identity) {
     spdlog::info("{} - cid:{} - credentials no longer valid after reload", remote_address_, client_id_);
-    SendError("Authorization Violation");
-    CloseAfterFlush(CloseReason::kAuthViolation);
+    // nats-server closes a client whose user is gone from a users list
+    // without a word (as if it had moved account); one whose password
+    // changed is told.
+    const auto& users = settings_->authenticator->config().users;
+    const bool user_gone = !credentials_.user.empty() && !users.empty() &&
+                           std::none_of(users.begin(), users.end(),
+                                        [&](const auth::User& u) { return u.name == credentials_.user; });
+    if (user_gone) {
+      CloseAfterFlush(CloseReason::kClientClosed);
+    } else {
+      SendError("Authorization Violation");
+      CloseAfterFlush(CloseReason::kAuthViolation);
+    }
     return;
   }
   SetIdentity(std::move(*identity));

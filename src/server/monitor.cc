@@ -359,6 +359,7 @@ Response Monitor::Impl::Varz() {
     j["http_req_stats"] = reqs;
   }
   j["config_load_time"] = FormatRfc3339(server.config_load_time());
+  j["system_account"] = "$SYS";
   j["sluice_version"] = SLUICE_VERSION;
   return {http::status::ok, "application/json", j.dump(2)};
 }
@@ -377,7 +378,7 @@ json Monitor::Impl::ConnectionJson(const ConnectionInfo& c, bool closed, int sub
     j["stop"] = FormatRfc3339(c.stop);
     j["reason"] = c.reason;
   }
-  if (c.rtt.count() > 0) j["rtt"] = FormatGoDuration(c.rtt);
+  j["rtt"] = FormatGoDuration(c.rtt);
   auto end = closed ? c.stop : now;
   j["uptime"] = FormatUptime(end - c.start);
   j["idle"] = FormatUptime(end - c.last_activity);

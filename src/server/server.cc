@@ -80,7 +80,9 @@ std::string Server::Reload() {
   if (next->server_name.empty()) next->server_name = options_.server_name;
   std::string changed = FirstNonReloadableChange(options_, *next);
   if (!changed.empty()) return "config reload not supported for " + changed;
-  auto fresh = RuntimeSettings::From(*next);
+  auto built = std::const_pointer_cast<RuntimeSettings>(RuntimeSettings::From(*next));
+  built->info_prefix = BuildInfoPrefix(*next);
+  std::shared_ptr<const RuntimeSettings> fresh = built;
   {
     std::lock_guard lock(settings_mutex_);
     settings_ = fresh;
@@ -204,8 +206,29 @@ std::vector<ConnectionInfo> Server::ClosedConnections() const {
 
 int Server::monitor_port() const { return monitor_ ? monitor_->bound_port() : 0; }
 
+// INFO without its closing brace: the fields clients rely on, in
+// nats-server's order. Rebuilt on reload (max_payload, auth_required).
+std::string Server::BuildInfoPrefix(const ServerOptions& o) const {
+  nlohmann::ordered_json info;
+  info["server_id"] = server_id_;
+  info["server_name"] = options_.server_name;
+  info["version"] = kAdvertisedVersion;
+  info["proto"] = 1;
+  info["go"] = "c++20";  // nats-server names its Go runtime here; clients only display it
+  info["host"] = options_.host;
+  info["port"] = bound_port_;
+  info["headers"] = true;
+  if (o.auth_required()) info["auth_required"] = true;
+  info["max_payload"] = o.max_payload;
+  if (jetstream_) info["jetstream"] = true;
+  info["sluice_version"] = SLUICE_VERSION;
+  std::string prefix = info.dump();
+  prefix.pop_back();
+  return prefix;
+}
+
 std::string Server::InfoJson(uint64_t client_id, const std::string& client_ip) const {
-  std::string json = info_prefix_;
+  std::string json = settings()->info_prefix;
   json += ",\"client_id\":";
   json += std::to_string(client_id);
   json += ",\"client_ip\":";
@@ -232,22 +255,12 @@ std::string Server::Start() {
     if (!jerr.empty()) return jerr;
   }
 
-  // INFO: the fields clients rely on, in nats-server's order.
-  nlohmann::ordered_json info;
-  info["server_id"] = server_id_;
-  info["server_name"] = options_.server_name;
-  info["version"] = kAdvertisedVersion;
-  info["proto"] = 1;
-  info["go"] = "c++20";  // nats-server names its Go runtime here; clients only display it
-  info["host"] = options_.host;
-  info["port"] = bound_port_;
-  info["headers"] = true;
-  if (options_.auth_required()) info["auth_required"] = true;
-  info["max_payload"] = options_.max_payload;
-  if (jetstream_) info["jetstream"] = true;
-  info["sluice_version"] = SLUICE_VERSION;
-  info_prefix_ = info.dump();
-  info_prefix_.pop_back();  // the closing brace; InfoJson adds per-connection fields
+  {
+    auto with_info = std::make_shared<RuntimeSettings>(*settings());
+    with_info->info_prefix = BuildInfoPrefix(options_);
+    std::lock_guard lock(settings_mutex_);
+    settings_ = std::move(with_info);
+  }
 
   start_time_ = std::chrono::system_clock::now();
   if (options_.http_port != 0) {

@@ -31,6 +31,7 @@ struct RuntimeSettings {
   std::chrono::nanoseconds ping_interval{0}, write_deadline{0}, auth_timeout{0};
   bool debug = false, trace = false;
   std::shared_ptr<const auth::Authenticator> authenticator;  // nullptr: no auth
+  std::string info_prefix;  // INFO JSON without the per-connection fields and closing brace
   static std::shared_ptr<const RuntimeSettings> From(const ServerOptions& options);
 };
 
@@ -102,7 +103,7 @@ class Server {
   ServerOptions options_;
   router::Router router_;
   std::string server_id_;
-  std::string info_prefix_;  // INFO JSON without the closing brace
+  std::string BuildInfoPrefix(const ServerOptions& options) const;
   std::vector<std::unique_ptr<EventLoop>> loops_;
   boost::asio::io_context accept_io_{1};
   boost::asio::ip::tcp::acceptor acceptor_;
