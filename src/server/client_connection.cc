@@ -195,7 +195,7 @@ void ClientConnection::ReadAndProcess() {
     // Read into the loop's scratch buffer, after the kept tail of a split
     // operation when it is small; an operation larger than half the scratch
     // (a big payload) is assembled in the connection's own buffer instead.
-    std::vector<char>& scratch = loop_.scratch();
+    EventLoop::Scratch& scratch = loop_.scratch();
     const bool large = partial_.size > 0 &&
                        (partial_.size > scratch.size() / 2 || partial_min_bytes_ > scratch.size());
     char* base;

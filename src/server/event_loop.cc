@@ -16,7 +16,10 @@ constexpr size_t kSpareBufferBytes = 512 * 1024;
 EventLoop* EventLoop::Current() { return current_loop; }
 
 EventLoop::EventLoop(Server& server, int index)
-    : server_(server), index_(index), work_(io_.get_executor()), scratch_(kScratchBytes), sweep_timer_(io_) {}
+    : server_(server), index_(index), work_(io_.get_executor()), sweep_timer_(io_) {
+  scratch_.bytes.reset(new char[kScratchBytes]);  // default-initialised: not touched
+  scratch_.length = kScratchBytes;
+}
 
 EventLoop::~EventLoop() { Join(); }
 

@@ -85,7 +85,15 @@ class EventLoop {
 
   // Read scratch shared by every connection of this loop: a connection keeps
   // bytes of its own only for an operation split across reads.
-  std::vector<char>& scratch() { return scratch_; }
+  // Allocated without being written, so pages become resident only as reads
+  // reach them (idle RSS stays small).
+  struct Scratch {
+    std::unique_ptr<char[]> bytes;
+    size_t length = 0;
+    char* data() { return bytes.get(); }
+    size_t size() const { return length; }
+  };
+  Scratch& scratch() { return scratch_; }
 
   // Shutdown support: stop once every connection closed or the deadline passed.
   void BeginDrain(std::chrono::steady_clock::time_point deadline);
@@ -106,7 +114,7 @@ class EventLoop {
   std::vector<StagedOutput> staged_;
   std::vector<protocol::ByteBuffer> spare_buffers_;  // a small pool for staging
   ClientConnection* reader_ = nullptr;
-  std::vector<char> scratch_;
+  Scratch scratch_;
   std::weak_ptr<ClientConnection> stall_;
   boost::asio::steady_timer sweep_timer_;
   bool draining_ = false;
