@@ -1,0 +1,627 @@
+#include "jetstream/stream.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "core/subject.h"
+#include "jetstream/wire.h"
+#include "store/filesystem.h"
+#include "store/group_commit.h"
+
+namespace sluice::jetstream {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+// Set while this thread holds a stream's mu_ in the publish path: a durable
+// callback that runs inside Append (memory storage, sync_interval) then only
+// marks the ack ready, and the publish path drains after unlocking.
+thread_local int t_publish_depth = 0;
+
+constexpr char kMetaFile[] = "meta.json";
+constexpr char kMsgsDir[] = "msgs";
+
+std::string Quote(const std::string& s) { return nlohmann::json(s).dump(); }
+
+ApiError StoreError(const store::Status& status) {
+  switch (status.code()) {
+    case store::StatusCode::kMaxMessages: return MakeError(ErrorId::kStreamStoreFailed, "maximum messages exceeded");
+    case store::StatusCode::kMaxBytes: return MakeError(ErrorId::kStreamStoreFailed, "maximum bytes exceeded");
+    case store::StatusCode::kMaxPerSubject:
+      return MakeError(ErrorId::kStreamStoreFailed, "maximum messages per subject exceeded");
+    case store::StatusCode::kMaxMessageSize: return MakeError(ErrorId::kStreamMessageExceedsMaximum);
+    default: return MakeError(ErrorId::kStreamStoreFailed, status.message());
+  }
+}
+
+}  // namespace
+
+// ---- acknowledgements ----
+
+std::string FormatPubAck(const std::string& stream, const std::string& domain, uint64_t seq, bool duplicate) {
+  std::string out = "{\"stream\":" + Quote(stream);
+  if (!domain.empty()) out += ", \"domain\":" + Quote(domain);
+  out += fmt::format(", \"seq\":{}", seq);
+  if (duplicate) out += ",\"duplicate\": true";
+  out += "}";
+  return out;
+}
+
+ojson ErrorJson(const ApiError& error) {
+  ojson e;
+  e["code"] = error.code;
+  e["err_code"] = error.err_code;
+  e["description"] = error.description;
+  return e;
+}
+
+std::string FormatErrorAck(const std::string& stream, const ApiError& error) {
+  ojson j;
+  j["error"] = ErrorJson(error);
+  j["stream"] = stream;
+  j["seq"] = 0;
+  return j.dump();
+}
+
+void AckQueue::Push(uint64_t wait_seq, std::string reply, std::string body) {
+  std::lock_guard lock(mu_);
+  items_.push_back(Item{wait_seq, std::move(reply), std::move(body)});
+}
+
+void AckQueue::MarkDurable(uint64_t seq, std::string error_ack) {
+  std::lock_guard lock(mu_);
+  if (!error_ack.empty()) failed_[seq] = std::move(error_ack);
+  if (seq > durable_seq_) durable_seq_ = seq;
+}
+
+void AckQueue::Drain() {
+  std::unique_lock lock(mu_);
+  if (draining_) return;  // the drainer re-checks the queue after each send
+  draining_ = true;
+  while (!items_.empty() && items_.front().wait_seq <= durable_seq_) {
+    Item item = std::move(items_.front());
+    items_.pop_front();
+    if (auto it = failed_.find(item.wait_seq); it != failed_.end()) {
+      item.body = it->second;
+      failed_.erase(it);
+    }
+    lock.unlock();
+    if (!item.reply.empty()) publisher_->Publish(item.reply, "", "", item.body);
+    lock.lock();
+  }
+  draining_ = false;
+}
+
+AckSender::AckSender() : thread_([this] { Run(); }) {}
+
+AckSender::~AckSender() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void AckSender::Wake(std::shared_ptr<AckQueue> queue) {
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(std::move(queue));
+  }
+  cv_.notify_one();
+}
+
+void AckSender::Run() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping and nothing left
+    std::shared_ptr<AckQueue> q = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    q->Drain();
+    lock.lock();
+  }
+}
+
+// ---- lifecycle ----
+
+Stream::Stream(const StreamEnv& env, std::string dir)
+    : env_(env), dir_(std::move(dir)), acks_(std::make_shared<AckQueue>(env.publisher)) {}
+
+Stream::~Stream() { Close(false); }
+
+int64_t Stream::NowNs() { return env_.clock ? env_.clock->NowNs() : store::SystemClock().NowNs(); }
+
+store::StoreConfig Stream::StoreConfigFor(const StreamConfig& c) const {
+  store::StoreConfig sc;
+  sc.limits.max_msgs = c.max_msgs;
+  sc.limits.max_bytes = c.max_bytes;
+  sc.limits.max_age_ns = c.max_age_ns;
+  sc.limits.max_msgs_per_subject = c.max_msgs_per_subject;
+  sc.limits.max_msg_size = c.max_msg_size;
+  sc.limits.discard = c.discard == Discard::kNew ? store::DiscardPolicy::kNew : store::DiscardPolicy::kOld;
+  sc.limits.discard_new_per_subject = c.discard_new_per_subject;
+  sc.sync_interval_ns = env_.sync_interval_ns;
+  sc.committer = env_.committer;
+  sc.clock = env_.clock;
+  if (env_.log) {
+    auto log = env_.log;
+    std::string prefix = "stream " + c.name + ": ";
+    sc.log = [log, prefix](std::string_view line) { log(prefix + std::string(line)); };
+  }
+  return sc;
+}
+
+bool Stream::OpenStore(std::string& error) {
+  store::StoreConfig sc = StoreConfigFor(config_);
+  if (config_.storage == Storage::kMemory) {
+    store_ = store::NewMemoryStore(sc);
+    return true;
+  }
+  auto opened = store::OpenFileStore(dir_ + "/" + kMsgsDir, sc, store::PosixFileSystem());
+  if (!opened.ok()) {
+    error = opened.status().ToString();
+    return false;
+  }
+  store_ = std::move(opened).value();
+  return true;
+}
+
+bool Stream::SaveConfigLocked(std::string& error) {
+  if (config_.storage == Storage::kMemory) return true;
+  store::FileSystem& fs = store::PosixFileSystem();
+  ojson meta;
+  meta["config"] = ToJson(config_);
+  meta["created"] = created_ns_;
+  std::string tmp = dir_ + "/" + kMetaFile + ".tmp";
+  auto st = fs.MakeDirs(dir_);
+  if (!st.ok()) {
+    error = st.ToString();
+    return false;
+  }
+  auto file = fs.Open(tmp, store::OpenMode::kCreateTruncate);
+  if (!file.ok()) {
+    error = file.status().ToString();
+    return false;
+  }
+  st = store::WriteAll(**file, meta.dump(2) + "\n");
+  if (st.ok()) st = (*file)->Sync();
+  file->reset();
+  if (st.ok()) st = fs.Rename(tmp, dir_ + "/" + kMetaFile);
+  if (st.ok()) st = fs.SyncDir(dir_);
+  if (!st.ok()) {
+    error = "cannot save the stream config: " + st.ToString();
+    return false;
+  }
+  return true;
+}
+
+std::shared_ptr<Stream> Stream::Create(const StreamEnv& env, const std::string& dir, const StreamConfig& config,
+                                       std::string& error) {
+  std::shared_ptr<Stream> s(new Stream(env, dir));
+  std::lock_guard lock(s->mu_);
+  s->name_ = config.name;
+  s->config_ = config;
+  s->created_ns_ = s->NowNs();
+  s->dedup_.SetWindow(config.duplicate_window_ns);
+  if (config.storage == Storage::kFile) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);  // leftovers of a stream deleted half-way
+    if (!s->SaveConfigLocked(error)) return nullptr;
+  }
+  if (!s->OpenStore(error)) return nullptr;
+  if (config.first_seq > 1) {
+    auto purged = s->store_->Purge(store::PurgeRequest{"", config.first_seq, std::nullopt});
+    (void)purged;
+  }
+  return s;
+}
+
+std::shared_ptr<Stream> Stream::Open(const StreamEnv& env, const std::string& dir, std::string& error) {
+  std::shared_ptr<Stream> s(new Stream(env, dir));
+  store::FileSystem& fs = store::PosixFileSystem();
+  std::string path = dir + "/" + kMetaFile;
+  auto file = fs.Open(path, store::OpenMode::kRead);
+  if (!file.ok()) {
+    error = "cannot read " + path + ": " + file.status().ToString();
+    return nullptr;
+  }
+  auto size = (*file)->Size();
+  std::string text(size.ok() ? *size : 0, '\0');
+  if (!size.ok() || !store::ReadExact(**file, 0, text.size(), text.data()).ok()) {
+    error = "cannot read " + path;
+    return nullptr;
+  }
+  auto meta = nlohmann::json::parse(text, nullptr, false);
+  if (meta.is_discarded() || !meta.is_object() || !meta.contains("config")) {
+    error = path + " is not a stream config";
+    return nullptr;
+  }
+  std::lock_guard lock(s->mu_);
+  ApiError perr = ParseStreamConfig(meta["config"], s->config_);
+  if (!perr.ok()) {
+    error = path + ": " + perr.description;
+    return nullptr;
+  }
+  Normalize(s->config_);
+  s->name_ = s->config_.name;
+  s->created_ns_ = meta.value("created", int64_t{0});
+  s->dedup_.SetWindow(s->config_.duplicate_window_ns);
+  if (!s->OpenStore(error)) return nullptr;
+  s->RebuildDedupLocked();
+  s->acks_->MarkDurable(s->last_appended_seq_, "");  // recovered messages are durable
+  return s;
+}
+
+// The ids stored within the duplicate window, found by walking back from the
+// newest message until one is older than the window.
+void Stream::RebuildDedupLocked() {
+  store::StoreState st = store_->State();
+  last_appended_seq_ = st.last_seq;
+  if (st.msgs == 0) return;
+  if (auto last = store_->Load(st.last_seq); last.ok()) {
+    if (auto id = HeaderValue(last->headers, "Nats-Msg-Id")) last_msg_id_ = std::string(*id);
+  }
+  int64_t cutoff = NowNs() - config_.duplicate_window_ns;
+  std::vector<store::StoredMessage> recent;
+  for (uint64_t seq = st.last_seq; seq >= st.first_seq && seq > 0; --seq) {
+    auto m = store_->Load(seq);
+    if (!m.ok()) continue;
+    if (m->timestamp_ns <= cutoff) break;
+    recent.push_back(std::move(*m));
+  }
+  for (auto it = recent.rbegin(); it != recent.rend(); ++it) {
+    if (auto id = HeaderValue(it->headers, "Nats-Msg-Id")) dedup_.Record(*id, it->seq, it->timestamp_ns);
+  }
+}
+
+bool Stream::Subscribe() {
+  std::lock_guard lock(mu_);
+  auto self = shared_from_this();
+  for (const auto& subject : config_.subjects) {
+    auto sub = std::make_shared<router::Subscription>(self, subject, "", "$JS.stream." + name_);
+    if (!env_.router->Insert(sub)) return false;
+    subscriptions_.push_back(std::move(sub));
+  }
+  return true;
+}
+
+void Stream::Unsubscribe() {
+  std::vector<std::shared_ptr<router::Subscription>> subs;
+  {
+    std::lock_guard lock(mu_);
+    subs.swap(subscriptions_);
+  }
+  for (auto& sub : subs) env_.router->Remove(sub);
+}
+
+void Stream::Close(bool remove_files) {
+  Unsubscribe();
+  std::unique_ptr<store::MessageStore> store;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return;
+    closed_ = true;
+    store = std::move(store_);
+  }
+  if (store) (void)store->Close();  // fires the remaining durable callbacks
+  acks_->Drain();
+  store.reset();
+  if (remove_files) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+}
+
+StreamConfig Stream::config() {
+  std::lock_guard lock(mu_);
+  return config_;
+}
+
+// ---- the publish path ----
+
+bool Stream::Deliver(router::Subscription&, const router::Message& message) {
+  HandlePublish(message);
+  return true;
+}
+
+std::string Stream::SuccessAck(uint64_t seq, bool duplicate) const {
+  return FormatPubAck(name_, env_.domain, seq, duplicate);
+}
+
+std::string Stream::ErrorAck(const ApiError& error) const { return FormatErrorAck(name_, error); }
+
+void Stream::HandlePublish(const router::Message& m) {
+  {
+    std::unique_lock lock(mu_);
+    if (closed_ || !store_) return;
+    ++t_publish_depth;
+    struct DepthGuard {
+      ~DepthGuard() { --t_publish_depth; }
+    } guard;
+    const bool want_ack = !m.reply.empty() && !config_.no_ack;
+    auto fail = [&](ErrorId id, std::string_view detail = {}) {
+      if (want_ack) acks_->Push(last_appended_seq_, std::string(m.reply), ErrorAck(MakeError(id, detail)));
+    };
+    if (config_.sealed) {
+      fail(ErrorId::kStreamSealed);
+    } else {
+      const std::string_view h = m.header;
+      std::optional<std::string_view> msg_id, rollup;
+      store::AppendOptions options;
+      bool ok = true;
+      if (!h.empty()) {
+        if (auto v = HeaderValue(h, "Nats-Expected-Stream"); v && *v != name_) {
+          fail(ErrorId::kStreamNotMatch);
+          ok = false;
+        }
+        if (ok) msg_id = HeaderValue(h, "Nats-Msg-Id");
+        if (ok && msg_id && !msg_id->empty()) {
+          if (auto seq = dedup_.Find(*msg_id, NowNs())) {
+            if (want_ack) acks_->Push(last_appended_seq_, std::string(m.reply), SuccessAck(*seq, true));
+            ok = false;
+          }
+        }
+        if (ok) {
+          if (auto v = HeaderValue(h, "Nats-Expected-Last-Subject-Sequence")) {
+            auto n = ParseUint(*v);
+            if (!n) {
+              fail(ErrorId::kStreamWrongLastSequence, "0");
+              ok = false;
+            } else {
+              auto last = store_->LoadLast(m.subject);
+              uint64_t actual = last.ok() ? last->seq : 0;
+              if (actual != *n) {
+                fail(ErrorId::kStreamWrongLastSequence, std::to_string(actual));
+                ok = false;
+              }
+              options.expected_last_subject_seq = *n;
+            }
+          }
+        }
+        if (ok) {
+          if (auto v = HeaderValue(h, "Nats-Expected-Last-Sequence")) {
+            auto n = ParseUint(*v);
+            if (!n) {
+              fail(ErrorId::kStreamWrongLastSequence, std::to_string(store_->State().last_seq));
+              ok = false;
+            } else {
+              uint64_t actual = store_->State().last_seq;
+              if (actual != *n) {
+                fail(ErrorId::kStreamWrongLastSequence, std::to_string(actual));
+                ok = false;
+              }
+              options.expected_last_seq = *n;
+            }
+          }
+        }
+        if (ok) {
+          if (auto v = HeaderValue(h, "Nats-Expected-Last-Msg-Id"); v && *v != last_msg_id_) {
+            fail(ErrorId::kStreamWrongLastMsgId, last_msg_id_);
+            ok = false;
+          }
+        }
+        if (ok) {
+          rollup = HeaderValue(h, "Nats-Rollup");
+          if (rollup) {
+            if (!config_.allow_rollup_hdrs || config_.deny_purge) {
+              fail(ErrorId::kStreamRollupFailed);
+              ok = false;
+            } else if (*rollup != "sub" && *rollup != "all") {
+              ok = false;  // nats-server drops it without an ack
+            }
+          }
+        }
+        if (ok && h.size() > 65535) {
+          fail(ErrorId::kStreamHeaderExceedsMaximum);
+          ok = false;
+        }
+      }
+      if (ok && config_.max_msg_size > 0 &&
+          static_cast<int64_t>(h.size() + m.payload.size()) > config_.max_msg_size) {
+        fail(ErrorId::kStreamMessageExceedsMaximum);
+        ok = false;
+      }
+      if (ok) {
+        std::shared_ptr<AckQueue> acks = acks_;
+        std::string stream_name = name_;
+        auto on_durable = [acks, stream_name](uint64_t seq, const store::Status& status) {
+          acks->MarkDurable(seq, status.ok() ? std::string()
+                                             : FormatErrorAck(stream_name, MakeError(ErrorId::kStreamStoreFailed,
+                                                                                     status.ToString())));
+          if (t_publish_depth == 0) acks->Drain();
+        };
+        auto result = store_->Append(m.subject, h, m.payload, std::move(on_durable), options);
+        if (!result.ok()) {
+          if (result.status().code() == store::StatusCode::kWrongLastSequence) {
+            uint64_t actual = 0;
+            if (options.expected_last_subject_seq) {
+              auto last = store_->LoadLast(m.subject);
+              actual = last.ok() ? last->seq : 0;
+            } else {
+              actual = store_->State().last_seq;
+            }
+            fail(ErrorId::kStreamWrongLastSequence, std::to_string(actual));
+          } else if (want_ack) {
+            acks_->Push(last_appended_seq_, std::string(m.reply), ErrorAck(StoreError(result.status())));
+          }
+        } else {
+          uint64_t seq = result->seq;
+          last_appended_seq_ = seq;
+          if (msg_id && !msg_id->empty()) {
+            dedup_.Record(*msg_id, seq, result->timestamp_ns);
+            last_msg_id_ = std::string(*msg_id);
+          } else {
+            last_msg_id_.clear();
+          }
+          if (rollup) {
+            store::PurgeRequest req;
+            if (*rollup == "sub") req.filter = std::string(m.subject);
+            req.keep = 1;
+            (void)store_->Purge(req);
+          }
+          if (want_ack) acks_->Push(seq, std::string(m.reply), SuccessAck(seq, false));
+        }
+      }
+    }
+  }
+  if (env_.ack_sender) env_.ack_sender->Wake(acks_);
+  else acks_->Drain();
+}
+
+// ---- API operations ----
+
+ApiError Stream::Update(const StreamConfig& next) {
+  std::vector<std::shared_ptr<router::Subscription>> old_subs, new_subs;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return MakeError(ErrorId::kStreamNotFound);
+    StreamConfig c = next;
+    if (c.sealed) {  // sealing forces these (jetstream-api.md §3.1)
+      c.discard = Discard::kNew;
+      c.max_age_ns = 0;
+      c.deny_delete = true;
+      c.deny_purge = true;
+      c.allow_rollup_hdrs = false;
+    }
+    auto status = store_->UpdateLimits(StoreConfigFor(c).limits);
+    if (!status.ok()) return MakeError(ErrorId::kStreamGeneralError, status.ToString());
+    bool subjects_changed = c.subjects != config_.subjects;
+    StreamConfig previous = config_;
+    config_ = c;
+    dedup_.SetWindow(c.duplicate_window_ns);
+    std::string error;
+    if (!SaveConfigLocked(error)) {
+      config_ = previous;
+      (void)store_->UpdateLimits(StoreConfigFor(previous).limits);
+      return MakeError(ErrorId::kStreamGeneralError, error);
+    }
+    if (subjects_changed) {
+      old_subs.swap(subscriptions_);
+      auto self = shared_from_this();
+      for (const auto& subject : config_.subjects) {
+        auto sub = std::make_shared<router::Subscription>(self, subject, "", "$JS.stream." + name_);
+        new_subs.push_back(sub);
+        subscriptions_.push_back(sub);
+      }
+    }
+  }
+  for (auto& sub : new_subs) env_.router->Insert(sub);
+  for (auto& sub : old_subs) env_.router->Remove(sub);
+  return {};
+}
+
+store::StoreState Stream::State() {
+  std::lock_guard lock(mu_);
+  if (!store_) return {};
+  return store_->State();
+}
+
+uint64_t Stream::lost_messages() { return State().lost_msgs; }
+
+ojson Stream::StateJson(bool deleted_details, const std::string& subjects_filter) {
+  std::lock_guard lock(mu_);
+  ojson s;
+  store::StoreState st = store_ ? store_->State() : store::StoreState{};
+  s["messages"] = st.msgs;
+  s["bytes"] = st.bytes;
+  s["first_seq"] = st.first_seq;
+  s["first_ts"] = FormatTime(st.msgs ? st.first_ts : 0);
+  s["last_seq"] = st.last_seq;
+  s["last_ts"] = FormatTime(st.last_ts);
+  if (st.num_subjects) s["num_subjects"] = st.num_subjects;
+  if (!subjects_filter.empty() && store_) {
+    auto counts = store_->SubjectCounts(subjects_filter == ">" ? "" : subjects_filter);
+    if (!counts.empty()) s["subjects"] = counts;
+  }
+  if (st.num_deleted) {
+    s["num_deleted"] = st.num_deleted;
+    if (deleted_details && store_) {
+      std::vector<uint64_t> gaps;
+      uint64_t expect = st.first_seq;
+      while (expect <= st.last_seq) {
+        auto m = store_->LoadNext("", expect);
+        uint64_t upto = m.ok() ? m->seq : st.last_seq + 1;
+        for (uint64_t g = expect; g < upto; ++g) gaps.push_back(g);
+        expect = upto + 1;
+      }
+      s["deleted"] = gaps;
+    }
+  }
+  if (st.lost_msgs) {
+    ojson lost;
+    lost["msgs"] = st.lost_seqs;
+    lost["bytes"] = st.lost_bytes;
+    s["lost"] = lost;
+  }
+  s["consumer_count"] = 0;
+  return s;
+}
+
+ojson Stream::Info(bool deleted_details, const std::string& subjects_filter) {
+  ojson j;
+  j["config"] = ToJson(config());
+  j["created"] = FormatTime(created_ns_);
+  j["state"] = StateJson(deleted_details, subjects_filter);
+  return j;
+}
+
+ApiError Stream::Purge(const store::PurgeRequest& request, uint64_t& purged) {
+  std::lock_guard lock(mu_);
+  if (closed_) return MakeError(ErrorId::kStreamNotFound);
+  if (config_.sealed) return MakeError(ErrorId::kStreamSealed);
+  if (config_.deny_purge) return MakeError(ErrorId::kStreamPurgeFailed);
+  if (!request.filter.empty() && !IsValidSubject(request.filter))
+    return MakeError(ErrorId::kStreamGeneralError, "invalid subject filter");
+  auto r = store_->Purge(request);
+  if (!r.ok()) return MakeError(ErrorId::kStreamGeneralError, r.status().ToString());
+  purged = *r;
+  return {};
+}
+
+ApiError Stream::GetMessage(const MessageQuery& q, store::StoredMessage& out) {
+  std::lock_guard lock(mu_);
+  if (closed_) return MakeError(ErrorId::kStreamNotFound);
+  store::StatusOr<store::StoredMessage> r = store::NotFound();
+  if (!q.last_by_subject.empty()) {
+    r = store_->LoadLast(q.last_by_subject);
+  } else if (!q.next_by_subject.empty()) {
+    r = store_->LoadNext(q.next_by_subject, q.seq);
+  } else {
+    r = store_->Load(q.seq);
+  }
+  if (!r.ok()) return MakeError(ErrorId::kNoMessageFound);
+  out = std::move(*r);
+  return {};
+}
+
+ApiError Stream::DeleteMessage(uint64_t seq, bool /*no_erase: the store never overwrites in place*/) {
+  std::lock_guard lock(mu_);
+  if (closed_) return MakeError(ErrorId::kStreamNotFound);
+  if (config_.sealed) return MakeError(ErrorId::kStreamSealed);
+  if (config_.deny_delete) return MakeError(ErrorId::kStreamMsgDeleteFailed, "message delete not permitted");
+  if (seq == 0) return MakeError(ErrorId::kStreamMsgDeleteFailed, "no message found");
+  store::StoreState st = store_->State();
+  if (seq > st.last_seq) return MakeError(ErrorId::kStreamMsgDeleteFailed, "stream store EOF");
+  if (seq < st.first_seq) return MakeError(ErrorId::kStreamMsgDeleteFailed, "no message found");
+  auto status = store_->Delete(seq);
+  if (status.code() == store::StatusCode::kNotFound)
+    return MakeError(ErrorId::kSequenceNotFound, std::to_string(seq));
+  if (!status.ok()) return MakeError(ErrorId::kStreamMsgDeleteFailed, status.ToString());
+  return {};
+}
+
+int64_t Stream::RunExpiry(int64_t now_ns) {
+  std::lock_guard lock(mu_);
+  if (closed_ || !store_ || config_.max_age_ns <= 0) return 0;
+  int64_t next = store_->NextExpiry();
+  if (next != 0 && next <= now_ns) {
+    store_->ExpireOld(now_ns);
+    next = store_->NextExpiry();
+  }
+  return next;
+}
+
+}  // namespace sluice::jetstream

@@ -1,0 +1,180 @@
+// Stream: one JetStream stream on one MessageStore. It is the router sink for
+// the stream's subjects (the publish path, jetstream-api.md §6), answers the
+// per-stream API operations (info, purge, get, delete, update) and keeps its
+// config in its own directory.
+//
+// Publish path and acknowledgements. Deliver() runs on the publisher's event
+// loop: under mu_ it checks the headers, dedups and appends. The PubAck is
+// queued in append order in an AckQueue and sent only when the store's
+// durable callback for that sequence (or a later one) has run; errors and
+// duplicates wait behind the acks of earlier appends. So a publisher's acks
+// leave in its publish order, and a success ack leaves only after the fsync
+// that covers the message (with sync_interval or memory storage the store
+// calls back at once).
+//
+// Locks: mu_ (config, dedup, subscriptions, the store handle) is taken
+// before AckQueue::mu_; no lock of ours is held while Publisher::Publish
+// runs (a PubAck may be routed back into a stream). See docs/LOCKING.md.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <thread>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "jetstream/dedup.h"
+#include "jetstream/errors.h"
+#include "jetstream/jetstream.h"
+#include "jetstream/stream_config.h"
+#include "router/router.h"
+#include "store/store.h"
+
+namespace sluice::store {
+class GroupCommitter;
+}
+
+namespace sluice::jetstream {
+
+class AckQueue;
+
+// The thread that sends the acks queued on event-loop threads. Acks must not
+// be published from an event loop: a loop stages its output until the end of
+// its batch, so an ack staged there could be overtaken by a later ack that
+// the committer thread publishes straight away. Every ack therefore leaves
+// from a non-loop thread: the committer's (durable callbacks) or this one.
+class AckSender {
+ public:
+  AckSender();
+  ~AckSender();  // stops the thread after sending what is queued
+  void Wake(std::shared_ptr<AckQueue> queue);
+
+ private:
+  void Run();
+  std::mutex mu_;  // guards queue_, stopping_
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<AckQueue>> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+// What every stream shares with its JetStream.
+struct StreamEnv {
+  AckSender* ack_sender = nullptr;  // nullptr: acks are drained inline (tests)
+  Publisher* publisher = nullptr;
+  router::Router* router = nullptr;
+  store::GroupCommitter* committer = nullptr;
+  int64_t sync_interval_ns = 0;  // 0 = always
+  std::string domain;
+  store::Clock* clock = nullptr;  // nullptr: the system clock
+  std::function<void(std::string_view)> log;
+};
+
+// PubAcks of one stream waiting for their fsync, in publish order.
+class AckQueue {
+ public:
+  explicit AckQueue(Publisher* publisher) : publisher_(publisher) {}
+  // Queues a reply that may leave once everything up to wait_seq is durable.
+  void Push(uint64_t wait_seq, std::string reply, std::string body);
+  // The store reported seq durable (or failed with `error`).
+  void MarkDurable(uint64_t seq, std::string error_ack);
+  // Sends every ready reply; safe to call re-entrantly (one drainer at a time).
+  void Drain();
+
+ private:
+  struct Item {
+    uint64_t wait_seq;
+    std::string reply;
+    std::string body;
+  };
+  Publisher* publisher_;
+  std::mutex mu_;  // guards everything below
+  std::deque<Item> items_;
+  uint64_t durable_seq_ = 0;
+  std::unordered_map<uint64_t, std::string> failed_;  // seq -> error ack replacing its success ack
+  bool draining_ = false;
+};
+
+struct MessageQuery {
+  uint64_t seq = 0;
+  std::string last_by_subject;
+  std::string next_by_subject;
+};
+
+class Stream final : public router::SubscriberSink, public std::enable_shared_from_this<Stream> {
+ public:
+  // Creates a new stream (writes its config for file storage). dir: its directory.
+  static std::shared_ptr<Stream> Create(const StreamEnv& env, const std::string& dir, const StreamConfig& config,
+                                        std::string& error);
+  // Reopens a file stream from dir (its meta.json and messages).
+  static std::shared_ptr<Stream> Open(const StreamEnv& env, const std::string& dir, std::string& error);
+  ~Stream() override;
+
+  // Router sink: the publish path.
+  bool Deliver(router::Subscription& subscription, const router::Message& message) override;
+  void OnSubscriptionExpired(router::Subscription&) override {}
+
+  bool Subscribe();    // inserts the subscriptions for the configured subjects
+  void Unsubscribe();  // removes them
+
+  StreamConfig config();
+  const std::string& name() const { return name_; }
+  int64_t created_ns() const { return created_ns_; }
+
+  ApiError Update(const StreamConfig& config);
+  // StreamInfo: config, created, state (+ subjects / deleted on request).
+  nlohmann::ordered_json Info(bool deleted_details, const std::string& subjects_filter);
+  nlohmann::ordered_json StateJson(bool deleted_details, const std::string& subjects_filter);
+  ApiError Purge(const store::PurgeRequest& request, uint64_t& purged);
+  ApiError GetMessage(const MessageQuery& query, store::StoredMessage& out);
+  ApiError DeleteMessage(uint64_t seq, bool no_erase);
+  store::StoreState State();
+  // Age expiry: runs ExpireOld when due and returns the next expiry (0: none).
+  int64_t RunExpiry(int64_t now_ns);
+  // Closes the store (pending acks are sent) and, with remove_files, deletes the directory.
+  void Close(bool remove_files);
+
+  uint64_t lost_messages();
+
+ private:
+  Stream(const StreamEnv& env, std::string dir);
+  bool OpenStore(std::string& error);
+  bool SaveConfigLocked(std::string& error);
+  void RebuildDedupLocked();
+  void HandlePublish(const router::Message& message);
+  std::string ErrorAck(const ApiError& error) const;
+  std::string SuccessAck(uint64_t seq, bool duplicate) const;
+  int64_t NowNs();
+  store::StoreConfig StoreConfigFor(const StreamConfig& config) const;
+
+  const StreamEnv env_;
+  const std::string dir_;
+  std::string name_;
+  int64_t created_ns_ = 0;
+  std::shared_ptr<AckQueue> acks_;
+
+  std::mutex mu_;  // guards everything below
+  StreamConfig config_;
+  std::unique_ptr<store::MessageStore> store_;
+  std::vector<std::shared_ptr<router::Subscription>> subscriptions_;
+  DedupWindow dedup_;
+  std::string last_msg_id_;
+  uint64_t last_appended_seq_ = 0;
+  bool closed_ = false;
+};
+
+// The PubAck and error-ack texts (exposed for tests).
+std::string FormatPubAck(const std::string& stream, const std::string& domain, uint64_t seq, bool duplicate);
+std::string FormatErrorAck(const std::string& stream, const ApiError& error);
+nlohmann::ordered_json ErrorJson(const ApiError& error);
+
+}  // namespace sluice::jetstream

@@ -1,0 +1,134 @@
+// The publish path on a memory stream, driven through the router with a
+// fake Publisher and a ManualClock (dedup window expiry without sleeping).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "jetstream/stream.h"
+
+namespace sluice::jetstream {
+namespace {
+
+struct Sent {
+  std::string subject, header, payload;
+};
+
+class FakePublisher : public Publisher {
+ public:
+  void Publish(std::string_view subject, std::string_view, std::string_view header,
+               std::string_view payload) override {
+    std::lock_guard lock(mu);
+    sent.push_back({std::string(subject), std::string(header), std::string(payload)});
+  }
+  std::vector<Sent> Take() {
+    std::lock_guard lock(mu);
+    return std::exchange(sent, {});
+  }
+  std::mutex mu;
+  std::vector<Sent> sent;
+};
+
+class StreamTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    env_.publisher = &publisher_;
+    env_.router = &router_;
+    env_.clock = &clock_;
+  }
+  std::shared_ptr<Stream> Make(const std::string& json_config) {
+    StreamConfig c;
+    EXPECT_TRUE(ParseStreamConfig(nlohmann::json::parse(json_config), c).ok());
+    Normalize(c);
+    EXPECT_TRUE(Validate(c, true).ok());
+    std::string error;
+    auto s = Stream::Create(env_, "/nonexistent-memory-stream", c, error);
+    EXPECT_TRUE(s) << error;
+    EXPECT_TRUE(s->Subscribe());
+    return s;
+  }
+  // Publishes through the router, as a client would; returns the ack JSON.
+  nlohmann::json Pub(const std::string& subject, const std::string& header, const std::string& payload) {
+    router::Message m{subject, "reply", header, payload};
+    router_.Route(m, nullptr, true, cache_);
+    auto sent = publisher_.Take();
+    if (sent.size() != 1) return nullptr;
+    EXPECT_EQ(sent[0].subject, "reply");
+    return nlohmann::json::parse(sent[0].payload);
+  }
+  static std::string Hdr(const std::string& lines) { return "NATS/1.0\r\n" + lines + "\r\n"; }
+
+  FakePublisher publisher_;
+  router::Router router_;
+  router::MatchCache cache_;
+  store::ManualClock clock_;
+  StreamEnv env_;
+};
+
+TEST_F(StreamTest, AcksAndDedupWithinTheWindow) {
+  auto s = Make(R"({"name":"S","subjects":["s.>"],"storage":"memory","duplicate_window":1000000000})");
+  EXPECT_EQ(Pub("s.a", "", "x"), nlohmann::json::parse(R"({"stream":"S","seq":1})"));
+  EXPECT_EQ(Pub("s.a", Hdr("Nats-Msg-Id: m1\r\n"), "x"), nlohmann::json::parse(R"({"stream":"S","seq":2})"));
+  EXPECT_EQ(Pub("s.a", Hdr("Nats-Msg-Id: m1\r\n"), "x"),
+            nlohmann::json::parse(R"({"stream":"S","seq":2,"duplicate":true})"));
+  // Header names are case-sensitive: not a dedup id.
+  EXPECT_EQ(Pub("s.a", Hdr("nats-msg-id: m1\r\n"), "x")["seq"], 3);
+  clock_.Advance(1'000'000'001);
+  EXPECT_EQ(Pub("s.a", Hdr("Nats-Msg-Id: m1\r\n"), "x"), nlohmann::json::parse(R"({"stream":"S","seq":4})"));
+  s->Close(false);
+}
+
+TEST_F(StreamTest, ExpectationsAndRefusals) {
+  auto s = Make(R"({"name":"S","subjects":["s.>"],"storage":"memory","max_msgs":3,"discard":"new","max_msg_size":64})");
+  Pub("s.a", Hdr("Nats-Msg-Id: first\r\n"), "1");
+  auto e = Pub("s.a", Hdr("Nats-Expected-Last-Sequence: 5\r\n"), "2");
+  EXPECT_EQ(e["error"]["err_code"], 10071);
+  EXPECT_EQ(e["error"]["description"], "wrong last sequence: 1");
+  EXPECT_EQ(e["stream"], "S");
+  EXPECT_EQ(e["seq"], 0);
+  EXPECT_EQ(Pub("s.a", Hdr("Nats-Expected-Stream: T\r\n"), "2")["error"]["err_code"], 10060);
+  e = Pub("s.a", Hdr("Nats-Expected-Last-Msg-Id: other\r\n"), "2");
+  EXPECT_EQ(e["error"]["description"], "wrong last msg ID: first");
+  EXPECT_EQ(Pub("s.b", Hdr("Nats-Expected-Last-Subject-Sequence: 1\r\n"), "2")["error"]["description"],
+            "wrong last sequence: 0");
+  EXPECT_EQ(Pub("s.b", Hdr("Nats-Expected-Last-Subject-Sequence: 0\r\n"), "2")["seq"], 2);
+  EXPECT_EQ(Pub("s.a", Hdr("Nats-Rollup: sub\r\n"), "2")["error"]["err_code"], 10111);
+  EXPECT_EQ(Pub("s.a", "", std::string(65, 'x'))["error"]["err_code"], 10054);
+  EXPECT_EQ(Pub("s.a", "", std::string(64, 'x'))["seq"], 3);
+  auto ok3 = Pub("s.c", "", "3");
+  EXPECT_EQ(ok3["error"]["err_code"], 10077) << ok3.dump();
+  e = Pub("s.c", "", "4");
+  EXPECT_EQ(e["error"]["err_code"], 10077);
+  EXPECT_EQ(e["error"]["description"], "maximum messages exceeded");
+  s->Close(false);
+}
+
+TEST_F(StreamTest, PubAckTextMatchesNatsServer) {
+  EXPECT_EQ(FormatPubAck("ORDERS", "", 1, false), R"({"stream":"ORDERS", "seq":1})");
+  EXPECT_EQ(FormatPubAck("ORDERS", "", 1, true), R"({"stream":"ORDERS", "seq":1,"duplicate": true})");
+  EXPECT_EQ(FormatPubAck("ORDERS", "hub", 1, false), R"({"stream":"ORDERS", "domain":"hub", "seq":1})");
+  EXPECT_EQ(FormatErrorAck("KV_cfg", MakeError(ErrorId::kStreamWrongLastSequence, "7")),
+            R"({"error":{"code":400,"err_code":10071,"description":"wrong last sequence: 7"},"stream":"KV_cfg","seq":0})");
+}
+
+TEST_F(StreamTest, SealedAndRollupAll) {
+  auto s = Make(R"({"name":"S","subjects":["s.>"],"storage":"memory","allow_rollup_hdrs":true})");
+  Pub("s.a", "", "1");
+  Pub("s.b", "", "2");
+  EXPECT_EQ(Pub("s.c", Hdr("Nats-Rollup: all\r\n"), "3")["seq"], 3);
+  EXPECT_EQ(s->State().msgs, 1u);
+  // An unknown rollup value: dropped without an ack (nats-server 2.9.10).
+  EXPECT_TRUE(Pub("s.c", Hdr("Nats-Rollup: bogus\r\n"), "3").is_null());
+  StreamConfig c = s->config();
+  c.sealed = true;
+  ASSERT_TRUE(s->Update(c).ok());
+  EXPECT_TRUE(s->config().deny_delete);
+  EXPECT_EQ(Pub("s.a", "", "x")["error"]["err_code"], 10109);
+  uint64_t purged = 0;
+  EXPECT_EQ(s->Purge({}, purged).err_code, 10109);
+  s->Close(false);
+}
+
+}  // namespace
+}  // namespace sluice::jetstream
