@@ -331,7 +331,27 @@ Response Monitor::Impl::Varz() {
   j["leaf"] = json::object();
   j["mqtt"] = json::object();
   j["websocket"] = json::object();
-  j["jetstream"] = json::object();
+  if (auto* js = server.jetstream()) {
+    const auto& c = server.jetstream_config();
+    auto st = js->GetStats();
+    json config;
+    config["max_memory"] = c.max_memory;
+    config["max_storage"] = c.max_storage;
+    config["store_dir"] = c.store_dir;
+    config["sync_interval"] = c.sync_interval ? c.sync_interval->count() : 0;
+    config["sync_always"] = !c.sync_interval.has_value();
+    json stats;
+    stats["memory"] = st.memory;
+    stats["storage"] = st.storage;
+    stats["reserved_memory"] = 0;
+    stats["reserved_storage"] = 0;
+    stats["accounts"] = 1;
+    stats["ha_assets"] = 0;
+    stats["api"] = {{"total", st.api_total}, {"errors", st.api_errors}};
+    j["jetstream"] = {{"config", config}, {"stats", stats}};
+  } else {
+    j["jetstream"] = json::object();
+  }
   j["tls_timeout"] = 2;
   j["write_deadline"] = o.write_deadline.count();
   j["start"] = FormatRfc3339(server.start_time());
@@ -567,35 +587,59 @@ Response Monitor::Impl::Subsz(const Query& q) {
 
 Response Monitor::Impl::Healthz() {
   json j;
+  if (auto* js = server.jetstream()) {
+    std::string problem = js->HealthError();
+    if (!problem.empty()) {
+      j["status"] = "unavailable";
+      j["error"] = problem;
+      return {http::status::service_unavailable, "application/json", j.dump()};
+    }
+  }
   j["status"] = "ok";
   return {http::status::ok, "application/json", j.dump()};
 }
 
 Response Monitor::Impl::Jsz() {
-  const ServerOptions& o = server.options();
   auto now = std::chrono::system_clock::now();
   json j;
   j["server_id"] = server.server_id();
   j["now"] = FormatRfc3339(now);
-  if (!o.jetstream) {
+  auto* js = server.jetstream();
+  if (!js) {
     j["disabled"] = true;
+    j["config"] = {{"max_memory", 0}, {"max_storage", 0}};
+    j["memory"] = 0;
+    j["storage"] = 0;
+    j["reserved_memory"] = 0;
+    j["reserved_storage"] = 0;
+    j["accounts"] = 0;
+    j["ha_assets"] = 0;
+    j["api"] = {{"total", 0}, {"errors", 0}};
+    j["streams"] = 0;
+    j["consumers"] = 0;
+    j["messages"] = 0;
+    j["bytes"] = 0;
+    return {http::status::ok, "application/json", j.dump(2)};
   }
+  const auto& c = server.jetstream_config();
+  auto st = js->GetStats();
   json config;
-  config["max_memory"] = 0;
-  config["max_storage"] = 0;
-  if (!o.store_dir.empty()) config["store_dir"] = o.store_dir;
+  config["max_memory"] = c.max_memory;
+  config["max_storage"] = c.max_storage;
+  config["store_dir"] = c.store_dir;
+  if (!c.domain.empty()) config["domain"] = c.domain;
   j["config"] = config;
-  j["memory"] = 0;
-  j["storage"] = 0;
+  j["memory"] = st.memory;
+  j["storage"] = st.storage;
   j["reserved_memory"] = 0;
   j["reserved_storage"] = 0;
-  j["accounts"] = 0;
+  j["accounts"] = 1;
   j["ha_assets"] = 0;
-  j["api"] = {{"total", 0}, {"errors", 0}};
-  j["streams"] = 0;
-  j["consumers"] = 0;
-  j["messages"] = 0;
-  j["bytes"] = 0;
+  j["api"] = {{"total", st.api_total}, {"errors", st.api_errors}};
+  j["streams"] = st.streams;
+  j["consumers"] = st.consumers;
+  j["messages"] = st.messages;
+  j["bytes"] = st.bytes;
   return {http::status::ok, "application/json", j.dump(2)};
 }
 
@@ -631,6 +675,17 @@ Response Monitor::Impl::Metrics() {
          std::chrono::duration<double>(now - server.start_time()).count());
   metric("gnatsd_connz_num_connections", "gauge", "Open client connections",
          static_cast<double>(std::max<int64_t>(0, server.current_connections.load())));
+  if (auto* js = server.jetstream()) {
+    auto st = js->GetStats();
+    metric("jetstream_server_total_streams", "gauge", "Streams", static_cast<double>(st.streams));
+    metric("jetstream_server_total_consumers", "gauge", "Consumers", static_cast<double>(st.consumers));
+    metric("jetstream_server_total_messages", "gauge", "Messages stored", static_cast<double>(st.messages));
+    metric("jetstream_server_total_message_bytes", "gauge", "Bytes stored", static_cast<double>(st.bytes));
+    metric("jetstream_server_max_memory", "gauge", "JetStream memory limit",
+           static_cast<double>(server.jetstream_config().max_memory));
+    metric("jetstream_server_max_storage", "gauge", "JetStream storage limit",
+           static_cast<double>(server.jetstream_config().max_storage));
+  }
   metric("sluice_subject_cache_hits_total", "counter", "Match cache hits", static_cast<double>(t.cache_hits));
   metric("sluice_subject_cache_misses_total", "counter", "Match cache misses", static_cast<double>(t.cache_misses));
   return {http::status::ok, "text/plain; version=0.0.4; charset=utf-8", out.str()};

@@ -340,6 +340,7 @@ std::string Server::StartJetStream() {
   config.max_payload = options_.max_payload;
   internal_publisher_ = std::make_unique<InternalPublisher>(router_);
   std::string error;
+  jetstream_config_ = config;
   jetstream_ = jetstream::JetStream::Start(config, router_, *internal_publisher_, error);
   if (!jetstream_) return "JetStream could not start: " + error;
   spdlog::info("Starting JetStream");

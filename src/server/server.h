@@ -84,6 +84,8 @@ class Server {
   jetstream::JetStream* jetstream() { return jetstream_.get(); }
   // The directory JetStream keeps its data in: <store_dir>/jetstream.
   std::string JetStreamDir() const;
+  // The limits JetStream runs with (valid when jetstream() is not null).
+  const jetstream::Config& jetstream_config() const { return jetstream_config_; }
 
   // Connection accounting (any thread).
   std::atomic<int64_t> current_connections{0};
@@ -120,6 +122,7 @@ class Server {
   std::unique_ptr<Monitor> monitor_;
   std::unique_ptr<InternalPublisher> internal_publisher_;
   std::unique_ptr<jetstream::JetStream> jetstream_;
+  jetstream::Config jetstream_config_;
   mutable std::mutex closed_mutex_;        // guards closed_ (leaf lock)
   std::vector<ConnectionInfo> closed_;     // ring of recently closed connections
   size_t closed_next_ = 0;
