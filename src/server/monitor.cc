@@ -140,6 +140,32 @@ struct Response {
   std::string body;
 };
 
+// The JetStream figures /varz and /jsz share: its config block and the
+// account-wide usage (one account for now).
+struct JetStreamUsage {
+  json config;
+  json stats;
+  jetstream::Stats raw;
+};
+
+JetStreamUsage GetJetStreamUsage(Server& server, jetstream::JetStream& js) {
+  JetStreamUsage u;
+  const auto& c = server.jetstream_config();
+  u.raw = js.GetStats();
+  u.config["max_memory"] = c.max_memory;
+  u.config["max_storage"] = c.max_storage;
+  u.config["store_dir"] = c.store_dir;
+  if (!c.domain.empty()) u.config["domain"] = c.domain;
+  u.stats["memory"] = u.raw.memory;
+  u.stats["storage"] = u.raw.storage;
+  u.stats["reserved_memory"] = 0;
+  u.stats["reserved_storage"] = 0;
+  u.stats["accounts"] = 1;
+  u.stats["ha_assets"] = 0;
+  u.stats["api"] = {{"total", u.raw.api_total}, {"errors", u.raw.api_errors}};
+  return u;
+}
+
 Response BadRequest(std::string text) { return {http::status::bad_request, "text/plain; charset=utf-8", text}; }
 
 // Process CPU percent since the previous call (nats-server reports the same idea).
@@ -332,23 +358,13 @@ Response Monitor::Impl::Varz() {
   j["mqtt"] = json::object();
   j["websocket"] = json::object();
   if (auto* js = server.jetstream()) {
-    const auto& c = server.jetstream_config();
-    auto st = js->GetStats();
-    json config;
-    config["max_memory"] = c.max_memory;
-    config["max_storage"] = c.max_storage;
-    config["store_dir"] = c.store_dir;
-    config["sync_interval"] = c.sync_interval ? c.sync_interval->count() : 0;
-    config["sync_always"] = !c.sync_interval.has_value();
-    json stats;
-    stats["memory"] = st.memory;
-    stats["storage"] = st.storage;
-    stats["reserved_memory"] = 0;
-    stats["reserved_storage"] = 0;
-    stats["accounts"] = 1;
-    stats["ha_assets"] = 0;
-    stats["api"] = {{"total", st.api_total}, {"errors", st.api_errors}};
-    j["jetstream"] = {{"config", config}, {"stats", stats}};
+    JetStreamUsage usage = GetJetStreamUsage(server, *js);
+    json config = usage.config;
+    config["sync_interval"] = server.jetstream_config().sync_interval
+                                  ? server.jetstream_config().sync_interval->count()
+                                  : 0;
+    config["sync_always"] = !server.jetstream_config().sync_interval.has_value();
+    j["jetstream"] = {{"config", config}, {"stats", usage.stats}};
   } else {
     j["jetstream"] = json::object();
   }
@@ -621,21 +637,10 @@ Response Monitor::Impl::Jsz() {
     j["bytes"] = 0;
     return {http::status::ok, "application/json", j.dump(2)};
   }
-  const auto& c = server.jetstream_config();
-  auto st = js->GetStats();
-  json config;
-  config["max_memory"] = c.max_memory;
-  config["max_storage"] = c.max_storage;
-  config["store_dir"] = c.store_dir;
-  if (!c.domain.empty()) config["domain"] = c.domain;
-  j["config"] = config;
-  j["memory"] = st.memory;
-  j["storage"] = st.storage;
-  j["reserved_memory"] = 0;
-  j["reserved_storage"] = 0;
-  j["accounts"] = 1;
-  j["ha_assets"] = 0;
-  j["api"] = {{"total", st.api_total}, {"errors", st.api_errors}};
+  JetStreamUsage usage = GetJetStreamUsage(server, *js);
+  const auto& st = usage.raw;
+  j["config"] = usage.config;
+  for (auto& [key, value] : usage.stats.items()) j[key] = value;
   j["streams"] = st.streams;
   j["consumers"] = st.consumers;
   j["messages"] = st.messages;
