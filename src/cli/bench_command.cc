@@ -1,4 +1,5 @@
 // sluice bench pub|sub|pubsub|req <subject> [--msgs N] [--size N] [--pub N] [--sub N] [--no-progress]
+// (bench js-pub is in bench_js_command.cc)
 //
 //   pub     N publishers on their own connections send --msgs messages between them
 //   sub     N subscribers each wait for --msgs messages (from someone else's publishers)
@@ -468,7 +469,7 @@ int RunBench(const GlobalOptions& global, const BenchOptions& o) {
 
 void AddBenchCommand(CLI::App& app, const GlobalOptions& global, Action& action) {
   CLI::App* bench = app.add_subcommand("bench", "measure message rates and request latency");
-  RequireOneOf(*bench, "pub, sub, pubsub, req");
+  RequireOneOf(*bench, "pub, sub, pubsub, req, js-pub");
   struct Kind {
     const char* name;
     BenchKind kind;
@@ -500,6 +501,7 @@ void AddBenchCommand(CLI::App& app, const GlobalOptions& global, Action& action)
     cmd->add_flag("--no-progress", o->no_progress, "no progress line");
     cmd->callback([&global, &action, o] { action = [&global, o] { return RunBench(global, *o); }; });
   }
+  AddBenchJsPubCommand(*bench, global, action);
 }
 
 }  // namespace sluice::cli

@@ -25,5 +25,9 @@ void AddReqCommand(CLI::App& app, const GlobalOptions& global, Action& action);
 void AddReplyCommand(CLI::App& app, const GlobalOptions& global, Action& action);
 void AddBenchCommand(CLI::App& app, const GlobalOptions& global, Action& action);
 void AddServerCommand(CLI::App& app, const GlobalOptions& global, Action& action);
+void AddStreamCommand(CLI::App& app, const GlobalOptions& global, Action& action);
+
+// bench js-pub, registered by AddBenchCommand on its `bench` subcommand.
+void AddBenchJsPubCommand(CLI::App& bench, const GlobalOptions& global, Action& action);
 
 }  // namespace sluice::cli

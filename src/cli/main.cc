@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();  // global flags may come after the subcommand too
   app.footer(
-      "Exit status: 0 success, 1 the command failed (connection, timeout, no responders, unhealthy server), "
+      "Exit status: 0 success, 1 the command failed (connection, timeout, no responders, unhealthy server, JetStream error), "
       "2 bad command line.");
   app.add_option("-s,--server", global.server, "NATS server URL(s), comma separated")
       ->envname("NATS_URL")
@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   AddReplyCommand(app, global, action);
   AddBenchCommand(app, global, action);
   AddServerCommand(app, global, action);
+  AddStreamCommand(app, global, action);
 
   try {
     app.parse(argc, argv);

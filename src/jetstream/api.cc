@@ -138,13 +138,16 @@ void JetStreamImpl::AccountInfo(const ApiRequest& r) {
   j["type"] = Type("account_info_response");
   j["memory"] = stats.memory;
   j["storage"] = stats.storage;
-  j["reserved_memory"] = 0;
-  j["reserved_storage"] = 0;
+  j["reserved_memory"] = Reserved(Storage::kMemory);
+  j["reserved_storage"] = Reserved(Storage::kFile);
   j["streams"] = stats.streams;
   j["consumers"] = 0;
   ojson limits;
-  limits["max_memory"] = config_.max_memory > 0 ? config_.max_memory : -1;
-  limits["max_storage"] = config_.max_storage > 0 ? config_.max_storage : -1;
+  // The account's limits, not the server's: the one global account has
+  // nats-server's dynamic limits (all unlimited) whatever max_mem / max_file
+  // say; those bound the server and are enforced as 10028 / 10047 / 10023.
+  limits["max_memory"] = -1;
+  limits["max_storage"] = -1;
   limits["max_streams"] = -1;
   limits["max_consumers"] = -1;
   limits["max_ack_pending"] = -1;
@@ -194,6 +197,7 @@ void JetStreamImpl::StreamCreate(const ApiRequest& r, const std::string& name) {
       }
     }
   }
+  if (ApiError e = CheckResources(config, ""); !e.ok()) return ReplyError(r.reply, type, e);
   std::string error;
   auto stream = Stream::Create(env_, config_.store_dir + "/" + name, config, error);
   if (!stream) return ReplyError(r.reply, type, MakeError(ErrorId::kStreamGeneralError, error));
@@ -231,6 +235,10 @@ void JetStreamImpl::StreamUpdate(const ApiRequest& r, const std::string& name) {
         if (SubjectsCollide(a, b)) return ReplyError(r.reply, type, MakeError(ErrorId::kStreamSubjectOverlap));
       }
     }
+  }
+  // Only a larger reservation is checked (nats-server checks the growth).
+  if (config.max_bytes > 0 && config.max_bytes > old.max_bytes) {
+    if (ApiError e = CheckResources(config, name); !e.ok()) return ReplyError(r.reply, type, e);
   }
   if (ApiError e = stream->Update(config); !e.ok()) return ReplyError(r.reply, type, e);
   WakeTimer();
@@ -298,9 +306,10 @@ void JetStreamImpl::StreamInfo(const ApiRequest& r, const std::string& name) {
       state["subjects"] = page;
     }
   }
+  // nats-server pages only when some subject matched: else 0, 0, 0.
   j["total"] = total;
-  j["offset"] = filter.empty() ? 0 : offset;
-  j["limit"] = filter.empty() ? 0 : 100000;
+  j["offset"] = total == 0 ? 0 : offset;
+  j["limit"] = total == 0 ? 0 : 100000;
   for (auto it = info.begin(); it != info.end(); ++it) j[it.key()] = it.value();
   j["ts"] = FormatTime(store::SystemClock().NowNs());
   Reply(r.reply, j);

@@ -49,6 +49,9 @@ JetStreamImpl::JetStreamImpl(const Config& config, router::Router& router, Publi
     : config_(config), router_(router), publisher_(publisher), clock_(clock) {
   committer_ = std::make_unique<store::GroupCommitter>(1);
   ack_sender_ = std::make_unique<AckSender>();
+  usage_.max_memory = config_.max_memory;
+  usage_.max_storage = config_.max_storage;
+  env_.usage = &usage_;
   env_.ack_sender = ack_sender_.get();
   env_.publisher = &publisher_;
   env_.router = &router_;
@@ -200,6 +203,28 @@ std::vector<std::shared_ptr<Stream>> JetStreamImpl::AllStreams() {
   std::vector<std::shared_ptr<Stream>> out;
   for (auto& [_, s] : streams_) out.push_back(s);
   return out;
+}
+
+int64_t JetStreamImpl::Reserved(Storage storage, const std::string& except) {
+  int64_t total = 0;
+  for (auto& stream : AllStreams()) {
+    if (stream->name() == except) continue;
+    StreamConfig c = stream->config();
+    if (c.storage == storage && c.max_bytes > 0) total += c.max_bytes;
+  }
+  return total;
+}
+
+ApiError JetStreamImpl::CheckResources(const StreamConfig& config, const std::string& except) {
+  // An unlimited stream reserves nothing but still needs one byte of room.
+  const int64_t add = config.max_bytes > 0 ? config.max_bytes : 1;
+  if (config.storage == Storage::kMemory) {
+    if (config_.max_memory > 0 && Reserved(Storage::kMemory, except) + add > config_.max_memory)
+      return MakeError(ErrorId::kMemoryResourcesExceeded);
+  } else if (config_.max_storage > 0 && Reserved(Storage::kFile, except) + add > config_.max_storage) {
+    return MakeError(ErrorId::kStorageResourcesExceeded);
+  }
+  return {};
 }
 
 Stats JetStreamImpl::GetStats() {

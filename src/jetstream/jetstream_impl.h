@@ -64,6 +64,12 @@ class JetStreamImpl final : public JetStream {
   std::shared_ptr<Stream> FindStream(const std::string& name);
   std::vector<std::shared_ptr<Stream>> AllStreams();
   void WakeTimer();
+  // Bytes reserved (max_bytes > 0) by the streams of storage type `storage`,
+  // leaving out the stream named `except`.
+  int64_t Reserved(Storage storage, const std::string& except = "");
+  // nats-server's checkBytesLimits for a new or updated config: 10028 / 10047
+  // when the server's max_mem / max_file cannot hold the reservation.
+  ApiError CheckResources(const StreamConfig& config, const std::string& except);
 
   // Handlers (api.cc). `name` is the stream token of the subject.
   void AccountInfo(const ApiRequest& r);
@@ -84,6 +90,7 @@ class JetStreamImpl final : public JetStream {
   store::Clock* clock_;
   std::unique_ptr<store::GroupCommitter> committer_;
   std::unique_ptr<AckSender> ack_sender_;
+  ResourceUsage usage_;
   StreamEnv env_;
   std::vector<std::shared_ptr<router::Subscription>> api_subs_;
 

@@ -132,6 +132,15 @@ Stream::Stream(const StreamEnv& env, std::string dir)
 
 Stream::~Stream() { Close(false); }
 
+void Stream::SyncUsageLocked() {
+  if (!env_.usage) return;
+  int64_t bytes = store_ && !closed_ ? static_cast<int64_t>(store_->State().bytes) : 0;
+  int64_t delta = bytes - reported_bytes_;
+  if (delta == 0) return;
+  reported_bytes_ = bytes;
+  (config_.storage == Storage::kMemory ? env_.usage->memory : env_.usage->storage) += delta;
+}
+
 int64_t Stream::NowNs() { return env_.clock ? env_.clock->NowNs() : store::SystemClock().NowNs(); }
 
 store::StoreConfig Stream::StoreConfigFor(const StreamConfig& c) const {
@@ -216,6 +225,7 @@ std::shared_ptr<Stream> Stream::Create(const StreamEnv& env, const std::string& 
     auto purged = s->store_->Purge(store::PurgeRequest{"", config.first_seq, std::nullopt});
     (void)purged;
   }
+  s->SyncUsageLocked();
   return s;
 }
 
@@ -252,6 +262,7 @@ std::shared_ptr<Stream> Stream::Open(const StreamEnv& env, const std::string& di
   if (!s->OpenStore(error)) return nullptr;
   s->RebuildDedupLocked();
   s->acks_->MarkDurable(s->last_appended_seq_, "");  // recovered messages are durable
+  s->SyncUsageLocked();
   return s;
 }
 
@@ -304,6 +315,7 @@ void Stream::Close(bool remove_files) {
     std::lock_guard lock(mu_);
     if (closed_) return;
     closed_ = true;
+    SyncUsageLocked();  // closed: gives this stream's bytes back
     store = std::move(store_);
   }
   if (store) (void)store->Close();  // fires the remaining durable callbacks
@@ -424,6 +436,10 @@ void Stream::HandlePublish(const router::Message& m) {
         fail(ErrorId::kStreamMessageExceedsMaximum);
         ok = false;
       }
+      if (ok && env_.usage && env_.usage->Exceeded(config_.storage)) {
+        fail(ErrorId::kInsufficientResources);
+        ok = false;
+      }
       if (ok) {
         std::shared_ptr<AckQueue> acks = acks_;
         std::string stream_name = name_;
@@ -464,6 +480,7 @@ void Stream::HandlePublish(const router::Message& m) {
           }
           if (want_ack) acks_->Push(seq, std::string(m.reply), SuccessAck(seq, false));
         }
+        SyncUsageLocked();
       }
     }
   }
@@ -491,6 +508,7 @@ ApiError Stream::Update(const StreamConfig& next) {
     bool subjects_changed = c.subjects != config_.subjects;
     StreamConfig previous = config_;
     config_ = c;
+    SyncUsageLocked();  // tighter limits may have removed messages
     dedup_.SetWindow(c.duplicate_window_ns);
     std::string error;
     if (!SaveConfigLocked(error)) {
@@ -576,6 +594,7 @@ ApiError Stream::Purge(const store::PurgeRequest& request, uint64_t& purged) {
   if (!request.filter.empty() && !IsValidSubject(request.filter))
     return MakeError(ErrorId::kStreamGeneralError, "invalid subject filter");
   auto r = store_->Purge(request);
+  SyncUsageLocked();
   if (!r.ok()) return MakeError(ErrorId::kStreamGeneralError, r.status().ToString());
   purged = *r;
   return {};
@@ -607,6 +626,7 @@ ApiError Stream::DeleteMessage(uint64_t seq, bool /*no_erase: the store never ov
   if (seq > st.last_seq) return MakeError(ErrorId::kStreamMsgDeleteFailed, "stream store EOF");
   if (seq < st.first_seq) return MakeError(ErrorId::kStreamMsgDeleteFailed, "no message found");
   auto status = store_->Delete(seq);
+  SyncUsageLocked();
   if (status.code() == store::StatusCode::kNotFound)
     return MakeError(ErrorId::kSequenceNotFound, std::to_string(seq));
   if (!status.ok()) return MakeError(ErrorId::kStreamMsgDeleteFailed, status.ToString());
@@ -619,6 +639,7 @@ int64_t Stream::RunExpiry(int64_t now_ns) {
   int64_t next = store_->NextExpiry();
   if (next != 0 && next <= now_ns) {
     store_->ExpireOld(now_ns);
+    SyncUsageLocked();
     next = store_->NextExpiry();
   }
   return next;

@@ -67,8 +67,25 @@ class AckSender {
   std::thread thread_;
 };
 
+// Bytes stored by all streams of one JetStream, per storage type, and the
+// server's limits (jetstream { max_mem, max_file }). Each stream adds the
+// change of its own byte count after every mutation (SyncUsageLocked), so a
+// publish can check the server total without locking other streams.
+struct ResourceUsage {
+  std::atomic<int64_t> memory{0};
+  std::atomic<int64_t> storage{0};
+  int64_t max_memory = 0;   // <= 0: unlimited
+  int64_t max_storage = 0;  // <= 0: unlimited
+  // nats-server's limitsExceeded: the bytes already stored exceed the limit.
+  bool Exceeded(Storage s) const {
+    if (s == Storage::kMemory) return max_memory > 0 && memory.load() > max_memory;
+    return max_storage > 0 && storage.load() > max_storage;
+  }
+};
+
 // What every stream shares with its JetStream.
 struct StreamEnv {
+  ResourceUsage* usage = nullptr;  // nullptr: no server limits (tests)
   AckSender* ack_sender = nullptr;  // nullptr: acks are drained inline (tests)
   Publisher* publisher = nullptr;
   router::Router* router = nullptr;
@@ -155,6 +172,8 @@ class Stream final : public router::SubscriberSink, public std::enable_shared_fr
   std::string SuccessAck(uint64_t seq, bool duplicate) const;
   int64_t NowNs();
   store::StoreConfig StoreConfigFor(const StreamConfig& config) const;
+  // Reports the change of this stream's stored bytes to env_.usage.
+  void SyncUsageLocked();
 
   const StreamEnv env_;
   const std::string dir_;
@@ -169,6 +188,7 @@ class Stream final : public router::SubscriberSink, public std::enable_shared_fr
   DedupWindow dedup_;
   std::string last_msg_id_;
   uint64_t last_appended_seq_ = 0;
+  int64_t reported_bytes_ = 0;  // what env_.usage holds for this stream
   bool closed_ = false;
 };
 

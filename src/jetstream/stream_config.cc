@@ -173,7 +173,7 @@ void Normalize(StreamConfig& c) {
   if (c.num_replicas == 0) c.num_replicas = 1;
   if (c.duplicate_window_ns == 0) {
     c.duplicate_window_ns = kDefaultDuplicateWindowNs;
-    if (c.max_age_ns > 0 && c.max_age_ns < kDefaultDuplicateWindowNs) c.duplicate_window_ns = c.max_age_ns;
+    if (c.max_age_ns != 0 && c.max_age_ns < kDefaultDuplicateWindowNs) c.duplicate_window_ns = c.max_age_ns;
   }
 }
 
@@ -186,10 +186,13 @@ ApiError Validate(const StreamConfig& c, bool create) {
   if (c.num_replicas > 5) return invalid("maximum replicas is 5");
   if (c.num_replicas < 0) return invalid("replicas must be positive");
   if (create && c.num_replicas > 1) return MakeError(ErrorId::kStreamReplicasNotSupported);
-  if (c.max_age_ns != 0 && c.max_age_ns < kMinWindowNs) return invalid("max age needs to be >= 100ms");
-  if (c.duplicate_window_ns < kMinWindowNs) return invalid("duplicates window needs to be >= 100ms");
-  if (c.max_age_ns > 0 && c.duplicate_window_ns > c.max_age_ns)
+  // nats-server's order; a negative max_age becomes a negative default
+  // duplicate window (Normalize), refused as such.
+  if (c.max_age_ns > 0 && c.max_age_ns < kMinWindowNs) return invalid("max age needs to be >= 100ms");
+  if (c.duplicate_window_ns < 0) return invalid("duplicates window can not be negative");
+  if (c.max_age_ns != 0 && c.duplicate_window_ns > c.max_age_ns)
     return invalid("duplicates window can not be larger then max age");
+  if (c.duplicate_window_ns < kMinWindowNs) return invalid("duplicates window needs to be >= 100ms");
   if (c.discard_new_per_subject) {
     if (c.discard != Discard::kNew) return invalid("discard new per subject requires discard new policy to be set");
     if (c.max_msgs_per_subject <= 0) return invalid("discard new per subject requires max msgs per subject > 0");
@@ -201,7 +204,7 @@ ApiError Validate(const StreamConfig& c, bool create) {
   for (const auto& s : c.subjects) {
     if (!IsValidSubject(s)) return invalid("invalid subject");
     if (!seen.insert(s).second) return invalid("duplicate subjects detected");
-    if (SubjectsCollide(s, "$JS.API.>")) return invalid("subjects overlap with jetstream api");
+    if (SubjectIsSubsetOf(s, "$JS.API.>")) return invalid("subjects overlap with jetstream api");
   }
   for (size_t i = 0; i < c.subjects.size(); ++i) {
     for (size_t j = i + 1; j < c.subjects.size(); ++j) {

@@ -204,6 +204,7 @@ class ClientConnection : public router::SubscriberSink, public std::enable_share
   protocol::ByteBuffer out_pending_;  // guarded by out_mutex_
   bool async_writing_ = false;        // guarded by out_mutex_: the owner's async write owns the socket
   bool socket_open_ = true;           // guarded by out_mutex_: the fd may be written
+  std::atomic<bool> flush_posted_{false};  // a Flush is posted to the owner (off-loop deliveries)
   std::atomic<size_t> queued_bytes_{0};  // out_pending_ + out_inflight_, for max_pending and stalls
   std::atomic<size_t> max_pending_{0};   // cached from the options (reloadable)
   std::unique_ptr<int32_t[]> stage_slots_;

@@ -46,7 +46,14 @@ bool ClientConnection::Deliver(router::Subscription& sub, const router::Message&
       out_msgs_ += 1;
       out_bytes_ += m.header.size() + m.payload.size();
     }
-    boost::asio::post(loop_.io(), [self = shared_from_this()] { self->Flush(); });
+    // One flush request covers every message appended until it runs (a burst
+    // of PubAcks from the store's committer becomes one write).
+    if (!flush_posted_.exchange(true, std::memory_order_acq_rel)) {
+      boost::asio::post(loop_.io(), [self = shared_from_this()] {
+        self->flush_posted_.store(false, std::memory_order_release);
+        self->Flush();
+      });
+    }
     return true;
   }
   {

@@ -399,6 +399,9 @@ TEST(CliUsage, BadFlagsExitTwoWithAMessage) {
       {{"bench", "fast", "x"}, "fast"},
       {{"server"}, "choose one of: info, check"},
       {{"server", "status"}, "status"},
+      {{"stream"}, "choose one of: add, ls, info, rm, purge, get"},
+      {{"stream", "add"}, "name is required"},
+      {{"bench", "js-pub", "x", "--outstanding", "0"}, "--outstanding"},
       {{"server", "check", "--monitor", "https://127.0.0.1:1"}, "https"},
   };
   for (const auto& c : cases) {
@@ -411,7 +414,7 @@ TEST(CliUsage, BadFlagsExitTwoWithAMessage) {
 TEST(CliUsage, HelpExitsZero) {
   CliResult r = RunCli({"--help"});
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
-  for (const char* word : {"pub", "sub", "req", "reply", "bench", "server", "--server", "NATS_URL", "--json"}) {
+  for (const char* word : {"pub", "sub", "req", "reply", "bench", "server", "stream", "--server", "NATS_URL", "--json"}) {
     EXPECT_NE(r.out.find(word), std::string::npos) << word;
   }
 }

@@ -36,6 +36,9 @@ TEST(StreamConfig, ValidationTable) {
       {R"({"name":"A","subjects":"a"})", 10025, "invalid JSON"},
       {R"({"name":"A","max_age":99999999})", 10052, "max age needs to be >= 100ms"},
       {R"({"name":"A","max_age":100000000})", 0, ""},
+      // A negative max_age becomes the default duplicate window (nats-server 2.9.10).
+      {R"({"name":"A","max_age":-1})", 10052, "duplicates window can not be negative"},
+      {R"({"name":"A","duplicate_window":-5})", 10052, "duplicates window can not be negative"},
       {R"({"name":"A","duplicate_window":1})", 10052, "duplicates window needs to be >= 100ms"},
       {R"({"name":"A","max_age":1000000000,"duplicate_window":2000000000})", 10052,
        "duplicates window can not be larger then max age"},
@@ -46,6 +49,10 @@ TEST(StreamConfig, ValidationTable) {
       {R"({"name":"A","subjects":["a.>","a.b"]})", 10052, R"(subject "a.>" overlaps with "a.b")"},
       {R"({"name":"A","subjects":["a..b"]})", 10052, "invalid subject"},
       {R"({"name":"A","subjects":["$JS.API.STREAM.INFO.x"]})", 10052, "subjects overlap with jetstream api"},
+      // Only subjects inside $JS.API.> are refused: ">" and "$JS.>" are wider.
+      {R"({"name":"A","subjects":["$JS.API.*.INFO"]})", 10052, "subjects overlap with jetstream api"},
+      {R"({"name":"A","subjects":[">"]})", 0, ""},
+      {R"({"name":"A","subjects":["$JS.>"]})", 0, ""},
       {R"({"name":"A","deny_purge":true,"allow_rollup_hdrs":true})", 10052, "roll-ups require the purge permission"},
       {R"({"name":"A","discard_new_per_subject":true})", 10052,
        "discard new per subject requires discard new policy to be set"},
