@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -57,7 +58,11 @@ void OnSignal(int sig) {
 // One run: a fresh server, the workload, the server stopped.
 b::RunResult RunOnce(ServerKind kind, const b::Workload& w, const b::RunSettings& settings) {
   b::RunResult r;
-  auto server = ServerProcess::Start(kind);
+  // The disk reference has no server; it writes where the servers' temp dirs go.
+  if (w.kind == b::WorkloadKind::kDisk) return b::RunDisk(w, "/tmp");
+  std::vector<std::string> args;
+  if (b::IsJetStream(w.kind)) args = {"-js", "-sd", "{tmp}/js"};
+  auto server = ServerProcess::Start(kind, args);
   if (!server) {
     r.error = "server did not start";
     return r;
@@ -129,14 +134,18 @@ int main(int argc, char** argv) {
     while (std::getline(ss, item, ','))
       if (!item.empty()) wanted.insert(item);
   }
-  for (auto w : b::DefaultWorkloads()) {
+  const auto all = b::DefaultWorkloads();
+  for (const auto& w : all) found.insert(w.name);
+  for (auto w : all) {
     if (list) {
-      std::printf("%-10s %s\n", w.name.c_str(), w.title.c_str());
+      std::printf("%-16s %s\n", w.name.c_str(), w.title.c_str());
       continue;
     }
-    if (!wanted.empty() && !wanted.count(w.name)) continue;
-    found.insert(w.name);
-    if (w.kind != b::WorkloadKind::kMemory) {
+    // The disk reference comes with any JetStream workload (their targets refer to it).
+    const bool js_wanted = std::any_of(wanted.begin(), wanted.end(),
+                                       [](const std::string& n) { return n.rfind("js-", 0) == 0; });
+    if (!wanted.empty() && !wanted.count(w.name) && !(w.kind == b::WorkloadKind::kDisk && js_wanted)) continue;
+    if (w.kind != b::WorkloadKind::kMemory && w.kind != b::WorkloadKind::kDisk) {
       w.count = std::max<uint64_t>(1, static_cast<uint64_t>(std::llround(w.count * scale)));
       w.warmup = static_cast<uint64_t>(std::llround(w.warmup * std::min(1.0, scale)));
     }
@@ -188,6 +197,7 @@ int main(int argc, char** argv) {
     wr.workload = w;
     for (int round = 1; round <= rounds; ++round) {
       for (int s = 0; s < 2; ++s) {
+        if (w.kind == b::WorkloadKind::kDisk && s == 1) break;  // no server: one measurement per round
         b::RunResult r;
         double busy = 0;
         for (int attempt = 0;; ++attempt) {

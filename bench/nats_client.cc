@@ -62,6 +62,12 @@ bool InboundParser::Line(std::string_view line, MsgFn on_msg, void* ctx) {
     size_t size = 0;
     for (size_t i = begin; i < end; ++i) size = size * 10 + static_cast<size_t>(line[i] - '0');
     skip_ = size + 2;
+    if (on_payload) {
+      capturing_ = true;
+      pending_args_.assign(line.substr(op));
+      payload_.clear();
+      return true;
+    }
     ++msgs;
     if (on_msg) on_msg(ctx, line.substr(op));
     return true;
@@ -99,8 +105,15 @@ bool InboundParser::Feed(const char* data, size_t n, MsgFn on_msg, void* ctx) {
   while (pos < n) {
     if (skip_ > 0) {
       size_t k = std::min(skip_, n - pos);
+      if (capturing_) payload_.append(data + pos, k);
       skip_ -= k;
       pos += k;
+      if (capturing_ && skip_ == 0) {
+        capturing_ = false;
+        if (payload_.size() >= 2) payload_.resize(payload_.size() - 2);  // the CR LF after the payload
+        ++msgs;
+        on_payload(payload_ctx, pending_args_, payload_);
+      }
       continue;
     }
     const void* nl = std::memchr(data + pos, '\n', n - pos);

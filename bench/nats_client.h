@@ -25,6 +25,14 @@ class InboundParser {
   // Feeds bytes; returns false on a protocol error (sets error()).
   bool Feed(const char* data, size_t n, MsgFn on_msg, void* ctx);
 
+  // When set, MSG/HMSG payloads are collected instead of skipped, and this is
+  // called once per message with its control-line arguments and the whole
+  // payload (headers included for HMSG); `msgs` then counts a message only once
+  // its payload is complete. Used for PubAcks and API replies.
+  using PayloadFn = void (*)(void* ctx, std::string_view args, std::string_view payload);
+  PayloadFn on_payload = nullptr;
+  void* payload_ctx = nullptr;
+
   uint64_t msgs = 0;
   uint64_t pongs = 0;
   uint64_t pings = 0;  // PINGs from the server not answered yet
@@ -33,6 +41,9 @@ class InboundParser {
  private:
   bool Line(std::string_view line, MsgFn on_msg, void* ctx);
   size_t skip_ = 0;    // payload bytes (plus CR LF) still to skip
+  bool capturing_ = false;     // skip_ bytes go to payload_ (on_payload set)
+  std::string pending_args_;   // the control line of the message being captured
+  std::string payload_;
   std::string carry_;  // an incomplete control line
 };
 

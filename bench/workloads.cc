@@ -21,24 +21,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// CPU counters read at the start and the end of a measured part.
-struct CpuSnapshot {
-  double server, self, system, niced;
-  static CpuSnapshot Take(pid_t pid) {
-    return {ProcessCpuMs(pid), ProcessCpuMs(::getpid()), SystemBusyMs(), SystemNicedMs()};
-  }
-};
-
-// Fills the CPU fields of `r`; false when the server is gone.
-bool SetCpu(RunResult& r, const CpuSnapshot& a, const CpuSnapshot& b) {
-  if (a.server < 0 || b.server < 0) return false;
-  r.cpu_ms = b.server - a.server;
-  r.bench_cpu_ms = b.self - a.self;
-  r.other_cpu_ms = std::max(0.0, (b.system - a.system) - r.cpu_ms - r.bench_cpu_ms);
-  r.niced_cpu_ms = b.niced - a.niced;
-  return true;
-}
-
 constexpr const char* kSubject = "bench.subject";
 constexpr const char* kService = "bench.service";
 
@@ -306,10 +288,7 @@ RunResult RunRequestReply(const Workload& w, int port, pid_t pid, const RunSetti
   thread.join();
   if (!ok) return r;
   std::sort(rtt_us.begin(), rtt_us.end());
-  auto pct = [&](double p) {
-    size_t rank = static_cast<size_t>(std::ceil(p * rtt_us.size()));
-    return rtt_us[std::min(rtt_us.size() - 1, rank == 0 ? 0 : rank - 1)];
-  };
+  auto pct = [&](double p) { return Percentile(rtt_us, p); };
   r.msgs = w.count;
   r.delivered = w.count;
   double total = 0;
@@ -350,6 +329,25 @@ RunResult RunMemory(const Workload& w, int port, pid_t pid, const RunSettings&) 
 
 }  // namespace
 
+CpuSnapshot CpuSnapshot::Take(pid_t pid) {
+  return {ProcessCpuMs(pid), ProcessCpuMs(::getpid()), SystemBusyMs(), SystemNicedMs()};
+}
+
+bool SetCpu(RunResult& r, const CpuSnapshot& a, const CpuSnapshot& b) {
+  if (a.server < 0 || b.server < 0) return false;
+  r.cpu_ms = b.server - a.server;
+  r.bench_cpu_ms = b.self - a.self;
+  r.other_cpu_ms = std::max(0.0, (b.system - a.system) - r.cpu_ms - r.bench_cpu_ms);
+  r.niced_cpu_ms = b.niced - a.niced;
+  return true;
+}
+
+double Percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  size_t rank = static_cast<size_t>(std::ceil(p * sorted.size()));
+  return sorted[std::min(sorted.size() - 1, rank == 0 ? 0 : rank - 1)];
+}
+
 std::vector<Workload> DefaultWorkloads() {
   std::vector<Workload> v;
   auto tp = [&](std::string name, std::string title, int subs, bool queue, size_t payload, uint64_t count) {
@@ -383,6 +381,7 @@ std::vector<Workload> DefaultWorkloads() {
   mem.kind = WorkloadKind::kMemory;
   mem.idle_connections = 1000;
   v.push_back(mem);
+  for (auto& w : JetStreamWorkloads()) v.push_back(w);
   return v;
 }
 
@@ -394,6 +393,11 @@ RunResult RunWorkload(const Workload& w, int port, pid_t pid, const RunSettings&
       return RunRequestReply(w, port, pid, settings);
     case WorkloadKind::kMemory:
       return RunMemory(w, port, pid, settings);
+    case WorkloadKind::kJsAsync:
+    case WorkloadKind::kJsSync:
+      return RunJetStream(w, port, pid, settings);
+    case WorkloadKind::kDisk:
+      break;  // no server: main.cc calls RunDisk
   }
   return {};
 }

@@ -9,7 +9,20 @@
 
 namespace sluice::bench {
 
-enum class WorkloadKind { kThroughput, kRequestReply, kMemory };
+enum class WorkloadKind {
+  kThroughput,
+  kRequestReply,
+  kMemory,
+  // JetStream (js_workloads.cc): servers started with `-js -sd <temp dir>`.
+  kJsAsync,  // publish with a window of outstanding PubAcks
+  kJsSync,   // publish one at a time, wait for each PubAck
+  kDisk,     // no server: the raw disk under the servers' temp dirs (the reference)
+};
+
+// True for the workloads of the "JetStream publish" section (including the disk reference).
+inline bool IsJetStream(WorkloadKind k) {
+  return k == WorkloadKind::kJsAsync || k == WorkloadKind::kJsSync || k == WorkloadKind::kDisk;
+}
 
 struct Workload {
   std::string name;   // what --only selects: pub16, pubsub16, ...
@@ -21,6 +34,8 @@ struct Workload {
   uint64_t count = 0;      // messages published (requests for request/reply)
   uint64_t warmup = 0;     // untimed messages/requests before the measured part
   int idle_connections = 0;  // memory: connections opened
+  std::string storage;       // JetStream: "file" or "memory"
+  int max_outstanding = 0;   // JetStream async: un-acked publishes allowed
 };
 
 // The workloads `make bench` runs, in order.
@@ -51,11 +66,30 @@ struct RunResult {
   // Memory.
   long rss_idle_kb = -1;
   long rss_conns_kb = -1;
+  // Disk reference.
+  double disk_mbs = -1;     // sequential 8 MiB writes, each followed by fdatasync
+  double fsyncs_per_s = -1; // 4 KiB writes, each followed by fdatasync
 
   double MsgsPerSec() const { return seconds > 0 ? msgs / seconds : 0; }
 };
 
 // Runs one workload against the server listening on `port` with process id `pid`.
 RunResult RunWorkload(const Workload& w, int port, pid_t pid, const RunSettings& settings);
+
+// js_workloads.cc
+std::vector<Workload> JetStreamWorkloads();
+RunResult RunJetStream(const Workload& w, int port, pid_t pid, const RunSettings& settings);
+// The disk reference, measured in a fresh directory under `parent` (removed after).
+RunResult RunDisk(const Workload& w, const std::string& parent);
+
+// Shared by the workload files.
+struct CpuSnapshot {
+  double server, self, system, niced;
+  static CpuSnapshot Take(pid_t pid);
+};
+// Fills the CPU fields of `r`; false when the server is gone.
+bool SetCpu(RunResult& r, const CpuSnapshot& a, const CpuSnapshot& b);
+// Nearest-rank percentile of sorted values.
+double Percentile(const std::vector<double>& sorted, double p);
 
 }  // namespace sluice::bench
