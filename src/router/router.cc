@@ -85,6 +85,11 @@ std::shared_ptr<const MatchResult> Router::Match(std::string_view subject, Match
   return result;
 }
 
+MatchResult Router::MatchUncached(std::string_view subject) const {
+  std::shared_lock lock(mutex_);
+  return trie_.Match(subject);
+}
+
 bool Router::DeliverTo(Subscription& sub, const Message& message) {
   if (sub.closed()) return false;
   const uint64_t max = sub.max_messages();

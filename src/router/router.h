@@ -122,6 +122,9 @@ class Router {
   void Remove(const std::shared_ptr<Subscription>& subscription);
 
   std::shared_ptr<const MatchResult> Match(std::string_view subject, MatchCache& cache);
+  // A match that bypasses every cache: for one-off subjects (a PubAck to a
+  // request's unique inbox) that would only evict useful cache entries.
+  MatchResult MatchUncached(std::string_view subject) const;
 
   // Delivers `message` to every matching plain subscription and to one member
   // of each matching queue group. With `echo` false, subscriptions whose sink

@@ -107,17 +107,20 @@ class InternalPublisher : public jetstream::Publisher {
   void Publish(std::string_view subject, std::string_view reply, std::string_view header,
                std::string_view payload) override {
     router::Message msg{subject, reply, header, payload};
+    // Internal publishes mostly answer requests on unique inboxes: caching
+    // those subjects would only evict the loops' useful entries.
+    router::MatchResult result = router_.MatchUncached(subject);
     if (EventLoop* loop = EventLoop::Current()) {
-      router_.Route(msg, nullptr, true, loop->match_cache());
+      router_.RouteTo(result, msg, nullptr, true, loop->match_cache());
       return;
     }
     std::lock_guard lock(mutex_);
-    router_.Route(msg, nullptr, true, cache_);
+    router_.RouteTo(result, msg, nullptr, true, cache_);
   }
 
  private:
   router::Router& router_;
-  std::mutex mutex_;  // guards cache_ (leaf lock; Route runs no lock of ours)
+  std::mutex mutex_;  // guards cache_, used here only for its queue-member random state
   router::MatchCache cache_;
 };
 
