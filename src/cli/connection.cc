@@ -134,4 +134,22 @@ void Connection::Flush(std::chrono::nanoseconds timeout) const {
   CheckNats(natsConnection_FlushTimeout(nc_, ToMillis(timeout)), "flush");
 }
 
+SubscriptionPtr SubscribeSync(const Connection& conn, const std::string& subject, const std::string& queue,
+                              uint64_t count) {
+  natsSubscription* raw = nullptr;
+  if (queue.empty()) {
+    CheckNats(natsConnection_SubscribeSync(&raw, conn.get(), subject.c_str()),
+              fmt::format("subscribe to \"{}\"", subject));
+  } else {
+    CheckNats(natsConnection_QueueSubscribeSync(&raw, conn.get(), subject.c_str(), queue.c_str()),
+              fmt::format("subscribe to \"{}\"", subject));
+  }
+  SubscriptionPtr sub(raw);
+  natsSubscription_SetPendingLimits(sub.get(), 1 << 20, 1 << 30);
+  if (count > 0) {
+    CheckNats(natsSubscription_AutoUnsubscribe(sub.get(), static_cast<int>(count)), "auto-unsubscribe");
+  }
+  return sub;
+}
+
 }  // namespace sluice::cli

@@ -58,6 +58,12 @@ class Connection {
   natsConnection* nc_;
 };
 
+// A synchronous subscription (queue group when `queue` is not empty) with
+// generous pending limits, auto-unsubscribed after `count` messages when
+// count > 0. Throws CliError when the subscribe fails.
+SubscriptionPtr SubscribeSync(const Connection& conn, const std::string& subject, const std::string& queue,
+                              uint64_t count);
+
 // Milliseconds for nats.c, at least 1.
 int64_t ToMillis(std::chrono::nanoseconds d);
 

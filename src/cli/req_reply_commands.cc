@@ -87,19 +87,7 @@ int RunReply(const GlobalOptions& global, const ReplyOptions& o) {
   const BodyTemplate body = BodyTemplate::Parse(o.body, /*allow_request=*/true);
   InstallStopSignals();
   Connection conn = Connection::Open(global, {.name = "sluice reply", .long_running = true, .send_asap = true});
-  natsSubscription* raw = nullptr;
-  if (o.queue.empty()) {
-    CheckNats(natsConnection_SubscribeSync(&raw, conn.get(), o.subject.c_str()),
-              fmt::format("subscribe to \"{}\"", o.subject));
-  } else {
-    CheckNats(natsConnection_QueueSubscribeSync(&raw, conn.get(), o.subject.c_str(), o.queue.c_str()),
-              fmt::format("subscribe to \"{}\"", o.subject));
-  }
-  SubscriptionPtr sub(raw);
-  natsSubscription_SetPendingLimits(sub.get(), 1 << 20, 1 << 30);
-  if (o.count > 0) {
-    CheckNats(natsSubscription_AutoUnsubscribe(sub.get(), static_cast<int>(o.count)), "auto-unsubscribe");
-  }
+  SubscriptionPtr sub = SubscribeSync(conn, o.subject, o.queue, o.count);
   conn.Flush(timeout);
   std::string ready = fmt::format("Listening on \"{}\"", o.subject);
   if (!o.queue.empty()) ready += fmt::format(" in group \"{}\"", o.queue);

@@ -24,19 +24,7 @@ int RunSub(const GlobalOptions& global, const SubOptions& o) {
   const auto timeout = global.Timeout();
   InstallStopSignals();
   Connection conn = Connection::Open(global, {.name = "sluice sub", .long_running = true, .send_asap = false});
-  natsSubscription* raw = nullptr;
-  if (o.queue.empty()) {
-    CheckNats(natsConnection_SubscribeSync(&raw, conn.get(), o.subject.c_str()),
-              fmt::format("subscribe to \"{}\"", o.subject));
-  } else {
-    CheckNats(natsConnection_QueueSubscribeSync(&raw, conn.get(), o.subject.c_str(), o.queue.c_str()),
-              fmt::format("subscribe to \"{}\"", o.subject));
-  }
-  SubscriptionPtr sub(raw);
-  natsSubscription_SetPendingLimits(sub.get(), 1 << 20, 1 << 30);
-  if (o.count > 0) {
-    CheckNats(natsSubscription_AutoUnsubscribe(sub.get(), static_cast<int>(o.count)), "auto-unsubscribe");
-  }
+  SubscriptionPtr sub = SubscribeSync(conn, o.subject, o.queue, o.count);
   conn.Flush(timeout);  // the server has the subscription before we say so
   std::string ready = fmt::format("Subscribing on {}", o.subject);
   if (!o.queue.empty()) ready += fmt::format(" in group {}", o.queue);
