@@ -88,7 +88,8 @@ type server struct {
 	t      *testing.T
 	im     impl
 	dir    string
-	conf   string // config file path, "" if none
+	conf   string   // config file path, "" if none
+	extra  []string // more flags, e.g. -m <port>
 	port   int
 	url    string
 	cmd    *exec.Cmd
@@ -146,6 +147,7 @@ func (s *server) launch(port int) error {
 	if s.conf != "" {
 		args = append(args, "-c", s.conf)
 	}
+	args = append(args, s.extra...)
 	cmd := exec.Command(s.im.bin, args...)
 	cmd.Dir = s.dir
 	cmd.Stdout = logf
