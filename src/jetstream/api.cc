@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "core/subject.h"
+#include "jetstream/consumer.h"
 #include "jetstream/jetstream_impl.h"
 #include "jetstream/wire.h"
 
@@ -126,6 +127,7 @@ void JetStreamImpl::HandleApi(const ApiRequest& r) {
     return;
   } else if (after("CONSUMER.", tail)) {
     ConsumerRequest(r, tail);
+    if (tail.starts_with("MSG.NEXT.")) return;  // a pull request, not an API call
   } else {
     return;  // not an API of this version: no reply (jetstream-api.md §1)
   }
@@ -141,7 +143,7 @@ void JetStreamImpl::AccountInfo(const ApiRequest& r) {
   j["reserved_memory"] = Reserved(Storage::kMemory);
   j["reserved_storage"] = Reserved(Storage::kFile);
   j["streams"] = stats.streams;
-  j["consumers"] = 0;
+  j["consumers"] = stats.consumers;
   ojson limits;
   // The account's limits, not the server's: the one global account has
   // nats-server's dynamic limits (all unlimited) whatever max_mem / max_file
@@ -374,6 +376,7 @@ void JetStreamImpl::StreamPurge(const ApiRequest& r, const std::string& name) {
   if (!stream) return ReplyError(r.reply, type, MakeError(ErrorId::kStreamNotFound), zero);
   uint64_t purged = 0;
   if (ApiError e = stream->Purge(req, purged); !e.ok()) return ReplyError(r.reply, type, e, zero);
+  for (auto& c : stream->Consumers()) c->Purged();
   ojson j;
   j["type"] = Type(type);
   j["success"] = true;
@@ -434,6 +437,7 @@ void JetStreamImpl::StreamMsgDelete(const ApiRequest& r, const std::string& name
   auto stream = FindStream(name);
   if (!stream) return ReplyError(r.reply, type, MakeError(ErrorId::kStreamNotFound));
   if (ApiError e = stream->DeleteMessage(seq, no_erase); !e.ok()) return ReplyError(r.reply, type, e);
+  for (auto& c : stream->Consumers()) c->Purged();
   ojson j;
   j["type"] = Type(type);
   j["success"] = true;
@@ -462,46 +466,6 @@ void JetStreamImpl::DirectGet(const ApiRequest& r, const std::string& name, cons
   header += fmt::format("Nats-Stream: {}\r\nNats-Subject: {}\r\nNats-Sequence: {}\r\nNats-Time-Stamp: {}\r\n\r\n",
                         name, m.subject, m.seq, FormatTime(m.timestamp_ns));
   publisher_.Publish(r.reply, "", header, m.payload);
-}
-
-// Consumers are the next issue: until they exist, creating one is refused
-// clearly; the read-only calls answer truthfully (there are none).
-void JetStreamImpl::ConsumerRequest(const ApiRequest& r, const std::string& rest) {
-  auto stream_of = [&](std::string_view tail) { return std::string(tail.substr(0, tail.find('.'))); };
-  std::string_view t = rest;
-  auto starts = [&](std::string_view p) {
-    if (!t.starts_with(p)) return false;
-    t.remove_prefix(p.size());
-    return true;
-  };
-  if (starts("CREATE.") || starts("DURABLE.CREATE.")) {
-    const char* type = "consumer_create_response";
-    if (!FindStream(stream_of(t))) return ReplyError(r.reply, type, MakeError(ErrorId::kStreamNotFound));
-    return ReplyError(r.reply, type, MakeError(ErrorId::kConsumerCreate, "consumers are not supported by this server yet"));
-  }
-  if (starts("INFO.") || starts("DELETE.")) {
-    const char* type = rest.starts_with("INFO") ? "consumer_info_response" : "consumer_delete_response";
-    if (!FindStream(stream_of(t))) return ReplyError(r.reply, type, MakeError(ErrorId::kStreamNotFound));
-    return ReplyError(r.reply, type, MakeError(ErrorId::kConsumerNotFound));
-  }
-  if (starts("NAMES.") || starts("LIST.")) {
-    const bool list = rest.starts_with("LIST");
-    const char* type = list ? "consumer_list_response" : "consumer_names_response";
-    ojson zero;
-    zero["total"] = 0;
-    zero["offset"] = 0;
-    zero["limit"] = 0;
-    zero["consumers"] = ojson::array();
-    if (!FindStream(std::string(t))) return ReplyError(r.reply, type, MakeError(ErrorId::kStreamNotFound), zero);
-    ojson j;
-    j["type"] = Type(type);
-    j["total"] = 0;
-    j["offset"] = 0;
-    j["limit"] = list ? 256 : 1024;
-    j["consumers"] = ojson::array();
-    return Reply(r.reply, j);
-  }
-  // MSG.NEXT and the rest: no reply (a missing consumer gets none either).
 }
 
 }  // namespace sluice::jetstream

@@ -48,6 +48,44 @@ enum class ErrorId : uint16_t {
   kStreamPurgeFailed,           // 10110
   kStreamRollupFailed,          // 10111
   kStreamNameContainsPathSeparators,  // 10128
+  // Consumers (appended: ids are not in err_code order; the table is).
+  kConsumerNameInUse,            // 10013
+  kConsumerDurableNameNotInSubject,  // 10016
+  kConsumerDurableNameNotMatchSubject,  // 10017
+  kConsumerDurableNameNotSet,    // 10018
+  kConsumerEphemeralWithDurableInSubject,  // 10019
+  kConsumerEphemeralWithDurableName,  // 10020
+  kConsumerConfigRequired,       // 10078
+  kConsumerPushMaxWaiting,       // 10080
+  kConsumerDeliverCycle,         // 10081
+  kConsumerMaxPendingAckPolicyRequired,  // 10082
+  kConsumerPullRequiresAck,      // 10084
+  kConsumerPullWithRateLimit,    // 10086
+  kConsumerMaxWaitingNegative,   // 10087
+  kConsumerHeartbeatRequiresPush,  // 10088
+  kConsumerFlowControlRequiresPush,  // 10089
+  kConsumerFilterNotSubset,      // 10093
+  kConsumerInvalidPolicy,        // 10094 (detail)
+  kConsumerWQRequiresExplicitAck,  // 10098
+  kConsumerWQMultipleUnfiltered, // 10099
+  kConsumerWQConsumerNotUnique,  // 10100
+  kConsumerWQConsumerNotDeliverAll,  // 10101
+  kConsumerNameTooLong,          // 10102
+  kConsumerBadDurableName,       // 10103
+  kConsumerDescriptionTooLong,   // 10107
+  kConsumerMaxRequestExpiresTooSmall,  // 10115
+  kConsumerMaxDeliverBackoff,    // 10116
+  kConsumerNameContainsPathSeparators,  // 10127
+  kConsumerCreateFilterSubjectMismatch,  // 10131
+  kConsumerCreateDurableAndNameMismatch,  // 10132
+  kConsumerDuplicateFilterSubjects,  // 10136
+  kConsumerMultipleFiltersNotAllowed,  // 10137
+  kConsumerOverlappingSubjectFilters,  // 10138
+  kConsumerEmptyFilter,          // 10139
+  kConsumerAlreadyExists,        // 10148
+  kConsumerDoesNotExist,         // 10149
+  kMaximumConsumersLimit,        // 10026
+  kLastId = kMaximumConsumersLimit,
 };
 
 struct ErrorEntry {

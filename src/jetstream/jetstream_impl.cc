@@ -49,6 +49,7 @@ JetStreamImpl::JetStreamImpl(const Config& config, router::Router& router, Publi
     : config_(config), router_(router), publisher_(publisher), clock_(clock) {
   committer_ = std::make_unique<store::GroupCommitter>(1);
   ack_sender_ = std::make_unique<AckSender>();
+  dispatcher_ = std::make_unique<Dispatcher>(clock);
   usage_.max_memory = config_.max_memory;
   usage_.max_storage = config_.max_storage;
   env_.usage = &usage_;
@@ -60,6 +61,7 @@ JetStreamImpl::JetStreamImpl(const Config& config, router::Router& router, Publi
   env_.domain = config_.domain;
   env_.clock = clock_;
   env_.log = LogLine;
+  env_.dispatcher = dispatcher_.get();
 }
 
 JetStreamImpl::~JetStreamImpl() { Shutdown(); }
@@ -89,6 +91,10 @@ bool JetStreamImpl::Init(std::string& error) {
     }
     if (!stream->Subscribe()) {
       LogLine("stream " + stream->name() + " has subjects the router refused");
+    }
+    for (auto& consumer : Consumer::LoadAll(env_, stream)) {
+      stream->AddConsumer(consumer, consumer->filters());
+      consumer->Start();
     }
     std::lock_guard lock(streams_mu_);
     streams_[stream->name()] = std::move(stream);
@@ -129,6 +135,7 @@ void JetStreamImpl::Shutdown() {
   }
   timer_cv_.notify_all();
   if (timer_thread_.joinable()) timer_thread_.join();
+  dispatcher_->Stop();  // runs what is queued, commits consumer state
   for (auto& stream : AllStreams()) stream->Close(false);
   {
     std::lock_guard lock(streams_mu_);
@@ -232,6 +239,7 @@ Stats JetStreamImpl::GetStats() {
   for (auto& stream : AllStreams()) {
     store::StoreState st = stream->State();
     ++stats.streams;
+    stats.consumers += stream->Consumers().size();
     stats.messages += st.msgs;
     stats.bytes += st.bytes;
     if (stream->config().storage == Storage::kMemory) stats.memory += st.bytes;

@@ -26,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "jetstream/consumer.h"
 #include "jetstream/jetstream.h"
 #include "jetstream/stream.h"
 #include "router/router.h"
@@ -52,6 +53,8 @@ class JetStreamImpl final : public JetStream {
   void Enqueue(ApiRequest request);
   // Handles one request on the calling thread (the API thread; tests).
   void HandleApi(const ApiRequest& request);
+  // Tests: the consumers' thread (Flush, Wake).
+  Dispatcher& dispatcher() { return *dispatcher_; }
 
  private:
   using ojson = nlohmann::ordered_json;
@@ -82,7 +85,10 @@ class JetStreamImpl final : public JetStream {
   void StreamMsgGet(const ApiRequest& r, const std::string& name);
   void StreamMsgDelete(const ApiRequest& r, const std::string& name);
   void DirectGet(const ApiRequest& r, const std::string& name, const std::string& subject);
-  void ConsumerRequest(const ApiRequest& r, const std::string& rest);
+  void ConsumerRequest(const ApiRequest& r, const std::string& rest);  // consumer_api.cc
+  enum class CreateForm { kLegacy, kDurable, kNamed, kFiltered };
+  void ConsumerCreate(const ApiRequest& r, const std::string& stream, const std::string& subject_name,
+                      const std::string& subject_filter, CreateForm form);
 
   Config config_;
   router::Router& router_;
@@ -90,6 +96,7 @@ class JetStreamImpl final : public JetStream {
   store::Clock* clock_;
   std::unique_ptr<store::GroupCommitter> committer_;
   std::unique_ptr<AckSender> ack_sender_;
+  std::unique_ptr<Dispatcher> dispatcher_;  // consumers' deliveries, acks and timers
   ResourceUsage usage_;
   StreamEnv env_;
   std::vector<std::shared_ptr<router::Subscription>> api_subs_;

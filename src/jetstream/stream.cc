@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <set>
 
 #include "core/subject.h"
+#include "jetstream/consumer.h"
 #include "jetstream/wire.h"
 #include "store/filesystem.h"
 #include "store/group_commit.h"
@@ -309,6 +311,12 @@ void Stream::Unsubscribe() {
 }
 
 void Stream::Close(bool remove_files) {
+  std::map<std::string, ConsumerEntry> consumers;
+  {
+    std::lock_guard lock(consumers_mu_);
+    consumers.swap(consumers_);
+  }
+  for (auto& [_, e] : consumers) e.consumer->Stop(false, remove_files);
   Unsubscribe();
   std::unique_ptr<store::MessageStore> store;
   {
@@ -345,7 +353,19 @@ std::string Stream::SuccessAck(uint64_t seq, bool duplicate) const {
 
 std::string Stream::ErrorAck(const ApiError& error) const { return FormatErrorAck(name_, error); }
 
+bool Stream::HasInterestLocked(std::string_view subject) {
+  std::lock_guard lock(consumers_mu_);
+  for (const auto& [_, e] : consumers_) {
+    if (e.filters.empty()) return true;
+    for (const auto& f : e.filters) {
+      if (SubjectIsSubsetOf(subject, f)) return true;
+    }
+  }
+  return false;
+}
+
 void Stream::HandlePublish(const router::Message& m) {
+  bool appended = false;
   {
     std::unique_lock lock(mu_);
     if (closed_ || !store_) return;
@@ -441,6 +461,19 @@ void Stream::HandlePublish(const router::Message& m) {
         ok = false;
       }
       if (ok) {
+        if (config_.retention == Retention::kInterest && !HasInterestLocked(m.subject)) {
+          // Nobody would ever consume it: the sequence is used, nothing stored.
+          auto skipped = store_->SkipSequence();
+          if (skipped.ok()) {
+            // Waits for the earlier appends only: nothing of its own to fsync.
+            if (want_ack) acks_->Push(last_appended_seq_, std::string(m.reply), SuccessAck(*skipped, false));
+          } else if (want_ack) {
+            acks_->Push(last_appended_seq_, std::string(m.reply), ErrorAck(StoreError(skipped.status())));
+          }
+          ok = false;
+        }
+      }
+      if (ok) {
         std::shared_ptr<AckQueue> acks = acks_;
         std::string stream_name = name_;
         auto on_durable = [acks, stream_name](uint64_t seq, const store::Status& status) {
@@ -450,6 +483,7 @@ void Stream::HandlePublish(const router::Message& m) {
           if (t_publish_depth == 0) acks->Drain();
         };
         auto result = store_->Append(m.subject, h, m.payload, std::move(on_durable), options);
+        appended = result.ok();
         if (!result.ok()) {
           if (result.status().code() == store::StatusCode::kWrongLastSequence) {
             uint64_t actual = 0;
@@ -486,6 +520,9 @@ void Stream::HandlePublish(const router::Message& m) {
   }
   if (env_.ack_sender) env_.ack_sender->Wake(acks_);
   else acks_->Drain();
+  if (appended) {
+    for (auto& c : Consumers()) c->Kick();
+  }
 }
 
 // ---- API operations ----
@@ -574,7 +611,10 @@ ojson Stream::StateJson(bool deleted_details, const std::string& subjects_filter
     lost["bytes"] = st.lost_bytes;
     s["lost"] = lost;
   }
-  s["consumer_count"] = 0;
+  {
+    std::lock_guard clock(consumers_mu_);
+    s["consumer_count"] = consumers_.size();
+  }
   return s;
 }
 
@@ -643,6 +683,184 @@ int64_t Stream::RunExpiry(int64_t now_ns) {
     next = store_->NextExpiry();
   }
   return next;
+}
+
+// ---- consumers ----
+
+void Stream::AddConsumer(const std::shared_ptr<Consumer>& consumer, std::vector<std::string> filters) {
+  std::lock_guard lock(consumers_mu_);
+  consumers_[consumer->name()] = ConsumerEntry{consumer, std::move(filters)};
+}
+
+void Stream::SetConsumerFilters(const std::string& name, std::vector<std::string> filters) {
+  std::lock_guard lock(consumers_mu_);
+  if (auto it = consumers_.find(name); it != consumers_.end()) it->second.filters = std::move(filters);
+}
+
+std::shared_ptr<Consumer> Stream::RemoveConsumer(const std::string& name) {
+  std::lock_guard lock(consumers_mu_);
+  auto it = consumers_.find(name);
+  if (it == consumers_.end()) return nullptr;
+  auto c = it->second.consumer;
+  consumers_.erase(it);
+  return c;
+}
+
+std::shared_ptr<Consumer> Stream::FindConsumer(const std::string& name) {
+  std::lock_guard lock(consumers_mu_);
+  auto it = consumers_.find(name);
+  return it == consumers_.end() ? nullptr : it->second.consumer;
+}
+
+std::vector<std::shared_ptr<Consumer>> Stream::Consumers() {
+  std::lock_guard lock(consumers_mu_);
+  std::vector<std::shared_ptr<Consumer>> out;
+  for (auto& [_, e] : consumers_) out.push_back(e.consumer);
+  return out;
+}
+
+std::vector<std::vector<std::string>> Stream::ConsumerFilters() {
+  std::lock_guard lock(consumers_mu_);
+  std::vector<std::vector<std::string>> out;
+  for (auto& [_, e] : consumers_) out.push_back(e.filters);
+  return out;
+}
+
+store::StatusOr<store::StoredMessage> Stream::LoadNextMatching(const std::vector<std::string>& filters,
+                                                               uint64_t start) {
+  std::lock_guard lock(mu_);
+  if (closed_ || !store_) return store::NotFound();
+  if (filters.empty()) return store_->LoadNext("", start);
+  store::StatusOr<store::StoredMessage> best = store::NotFound();
+  for (const auto& f : filters) {
+    auto m = store_->LoadNext(f, start);
+    if (m.ok() && (!best.ok() || m->seq < best->seq)) best = std::move(m);
+  }
+  return best;
+}
+
+store::StatusOr<store::StoredMessage> Stream::LoadSeq(uint64_t seq) {
+  std::lock_guard lock(mu_);
+  if (closed_ || !store_) return store::NotFound();
+  return store_->Load(seq);
+}
+
+uint64_t Stream::CountMatching(const std::vector<std::string>& filters, uint64_t start) {
+  std::lock_guard lock(mu_);
+  if (closed_ || !store_) return 0;
+  store::StoreState st = store_->State();
+  if (start > st.last_seq || st.msgs == 0) return 0;
+  if (start <= st.first_seq) {
+    if (filters.empty()) return st.msgs;
+    uint64_t n = 0;
+    for (const auto& f : filters) {
+      for (const auto& [_, count] : store_->SubjectCounts(f)) n += count;
+    }
+    return n;
+  }
+  if (filters.empty() && st.num_deleted == 0) return st.last_seq - start + 1;  // no gaps: plain arithmetic
+  // Walk the shorter side: the matches below start (subtracted from the
+  // per-subject totals) or the matches from start on.
+  std::vector<std::string> fs = filters.empty() ? std::vector<std::string>{""} : filters;
+  auto walk = [&](uint64_t from, uint64_t below) {
+    uint64_t n = 0;
+    for (const auto& f : fs) {
+      uint64_t seq = from;
+      while (true) {
+        auto m = store_->LoadNext(f, seq);
+        if (!m.ok() || m->seq >= below) break;
+        ++n;
+        seq = m->seq + 1;
+      }
+    }
+    return n;
+  };
+  if (start - st.first_seq < st.last_seq - start) {
+    uint64_t total = 0;
+    if (filters.empty()) {
+      total = st.msgs;
+    } else {
+      for (const auto& f : filters) {
+        for (const auto& [_, count] : store_->SubjectCounts(f)) total += count;
+      }
+    }
+    uint64_t below = walk(st.first_seq, start);
+    return total > below ? total - below : 0;
+  }
+  return walk(start, UINT64_MAX);
+}
+
+std::vector<uint64_t> Stream::LastPerSubject(const std::vector<std::string>& filters) {
+  std::lock_guard lock(mu_);
+  std::set<uint64_t> seqs;
+  if (closed_ || !store_) return {};
+  std::vector<std::string> fs = filters.empty() ? std::vector<std::string>{""} : filters;
+  for (const auto& f : fs) {
+    for (const auto& [subject, _] : store_->SubjectCounts(f)) {
+      auto m = store_->LoadLast(subject);
+      if (m.ok()) seqs.insert(m->seq);
+    }
+  }
+  return {seqs.begin(), seqs.end()};
+}
+
+uint64_t Stream::LastMatching(const std::vector<std::string>& filters) {
+  std::lock_guard lock(mu_);
+  if (closed_ || !store_) return 0;
+  if (filters.empty()) return store_->State().msgs ? store_->State().last_seq : 0;
+  uint64_t best = 0;
+  for (const auto& f : filters) {
+    auto m = store_->LoadLast(f);
+    if (m.ok()) best = std::max(best, m->seq);
+  }
+  return best;
+}
+
+uint64_t Stream::FirstAtOrAfter(int64_t time_ns) {
+  std::lock_guard lock(mu_);
+  if (closed_ || !store_) return 1;
+  store::StoreState st = store_->State();
+  uint64_t seq = st.first_seq;
+  while (true) {
+    auto m = store_->LoadNext("", seq);
+    if (!m.ok()) return st.last_seq + 1;
+    if (m->timestamp_ns >= time_ns) return m->seq;
+    seq = m->seq + 1;
+  }
+}
+
+void Stream::RemoveConsumed(uint64_t seq) {
+  std::lock_guard lock(mu_);
+  if (closed_ || !store_) return;
+  (void)store_->Delete(seq);
+  SyncUsageLocked();
+}
+
+void Stream::RecheckInterest() {
+  if (config().retention != Retention::kInterest) return;
+  uint64_t seq = State().first_seq;
+  while (true) {
+    auto m = LoadNextMatching({}, seq);
+    if (!m.ok()) break;
+    CheckInterest(m->seq);
+    seq = m->seq + 1;
+  }
+}
+
+void Stream::CheckInterest(uint64_t seq) {
+  auto m = LoadSeq(seq);
+  if (!m.ok()) return;
+  std::vector<ConsumerEntry> entries;
+  {
+    std::lock_guard lock(consumers_mu_);
+    for (auto& [_, e] : consumers_) entries.push_back(e);
+  }
+  for (auto& e : entries) {
+    bool matches = e.filters.empty();
+    for (const auto& f : e.filters) matches = matches || SubjectIsSubsetOf(m->subject, f);
+    if (matches && !e.consumer->HasAcked(seq)) return;
+  }
+  RemoveConsumed(seq);
 }
 
 }  // namespace sluice::jetstream

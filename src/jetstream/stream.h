@@ -29,6 +29,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <map>
 #include <unordered_map>
 #include <vector>
 
@@ -46,6 +47,8 @@ class GroupCommitter;
 namespace sluice::jetstream {
 
 class AckQueue;
+class Consumer;
+class Dispatcher;
 
 // The thread that sends the acks queued on event-loop threads. Acks must not
 // be published from an event loop: a loop stages its output until the end of
@@ -94,6 +97,7 @@ struct StreamEnv {
   std::string domain;
   store::Clock* clock = nullptr;  // nullptr: the system clock
   std::function<void(std::string_view)> log;
+  Dispatcher* dispatcher = nullptr;  // nullptr: no consumers (tests)
 };
 
 // PubAcks of one stream waiting for their fsync, in publish order.
@@ -161,6 +165,33 @@ class Stream final : public router::SubscriberSink, public std::enable_shared_fr
   void Close(bool remove_files);
 
   uint64_t lost_messages();
+  const std::string& dir() const { return dir_; }
+  bool memory() { return config().storage == Storage::kMemory; }
+
+  // Consumers (consumers_mu_ is a leaf, also taken under mu_).
+  void AddConsumer(const std::shared_ptr<Consumer>& consumer, std::vector<std::string> filters);
+  void SetConsumerFilters(const std::string& name, std::vector<std::string> filters);
+  std::shared_ptr<Consumer> RemoveConsumer(const std::string& name);
+  std::shared_ptr<Consumer> FindConsumer(const std::string& name);
+  std::vector<std::shared_ptr<Consumer>> Consumers();  // by name
+  // Every filter of every consumer (empty string: a consumer without filter).
+  std::vector<std::vector<std::string>> ConsumerFilters();
+
+  // Store access for consumers. filters empty: every subject.
+  store::StatusOr<store::StoredMessage> LoadNextMatching(const std::vector<std::string>& filters, uint64_t start);
+  store::StatusOr<store::StoredMessage> LoadSeq(uint64_t seq);
+  uint64_t CountMatching(const std::vector<std::string>& filters, uint64_t start);
+  // The newest message of each subject matching filters, ascending.
+  std::vector<uint64_t> LastPerSubject(const std::vector<std::string>& filters);
+  uint64_t LastMatching(const std::vector<std::string>& filters);  // 0: none
+  uint64_t FirstAtOrAfter(int64_t time_ns);  // last_seq + 1 when none
+  // Removes a message consumed under workqueue/interest retention.
+  void RemoveConsumed(uint64_t seq);
+  // Interest retention: removes seq once every consumer whose filter
+  // matches it acknowledged it. Called with no consumer lock held.
+  void CheckInterest(uint64_t seq);
+  // Interest retention after a consumer went: re-checks every message.
+  void RecheckInterest();
 
  private:
   Stream(const StreamEnv& env, std::string dir);
@@ -168,6 +199,7 @@ class Stream final : public router::SubscriberSink, public std::enable_shared_fr
   bool SaveConfigLocked(std::string& error);
   void RebuildDedupLocked();
   void HandlePublish(const router::Message& message);
+  bool HasInterestLocked(std::string_view subject);
   std::string ErrorAck(const ApiError& error) const;
   std::string SuccessAck(uint64_t seq, bool duplicate) const;
   int64_t NowNs();
@@ -190,6 +222,13 @@ class Stream final : public router::SubscriberSink, public std::enable_shared_fr
   uint64_t last_appended_seq_ = 0;
   int64_t reported_bytes_ = 0;  // what env_.usage holds for this stream
   bool closed_ = false;
+
+  struct ConsumerEntry {
+    std::shared_ptr<Consumer> consumer;
+    std::vector<std::string> filters;
+  };
+  std::mutex consumers_mu_;  // guards consumers_
+  std::map<std::string, ConsumerEntry> consumers_;
 };
 
 // The PubAck and error-ack texts (exposed for tests).
