@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "core/subject.h"
+#include "jetstream/json_reader.h"
 #include "jetstream/wire.h"
 
 namespace sluice::jetstream {
@@ -11,42 +12,6 @@ namespace {
 using json = nlohmann::json;
 using ojson = nlohmann::ordered_json;
 
-struct Reader {
-  const json& body;
-  bool bad = false;
-  const json* Get(const char* key) {
-    auto it = body.find(key);
-    if (it == body.end() || it->is_null()) return nullptr;
-    return &*it;
-  }
-  void Int(const char* key, int64_t& out) {
-    if (const json* v = Get(key)) {
-      if (v->is_number_integer()) out = v->get<int64_t>();
-      else if (v->is_number_float() && v->get<double>() == static_cast<double>(static_cast<int64_t>(v->get<double>())))
-        out = static_cast<int64_t>(v->get<double>());
-      else bad = true;
-    }
-  }
-  void Uint(const char* key, uint64_t& out) {
-    if (const json* v = Get(key)) {
-      if (v->is_number_unsigned()) out = v->get<uint64_t>();
-      else if (v->is_number_integer() && v->get<int64_t>() >= 0) out = static_cast<uint64_t>(v->get<int64_t>());
-      else bad = true;
-    }
-  }
-  void Bool(const char* key, bool& out) {
-    if (const json* v = Get(key)) {
-      if (v->is_boolean()) out = v->get<bool>();
-      else bad = true;
-    }
-  }
-  void String(const char* key, std::string& out) {
-    if (const json* v = Get(key)) {
-      if (v->is_string()) out = v->get<std::string>();
-      else bad = true;
-    }
-  }
-};
 
 bool HasBadChars(const std::string& name) {
   for (char c : name) {
@@ -128,7 +93,7 @@ bool ParseTime(const std::string& text, int64_t& out_ns) {
 
 ApiError ParseConsumerConfig(const json& body, ConsumerConfig& c) {
   if (!body.is_object()) return MakeError(ErrorId::kInvalidJson);
-  Reader r{body};
+  JsonReader r{body};
   r.String("durable_name", c.durable_name);
   r.String("name", c.name);
   r.String("description", c.description);

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/subject.h"
+#include "jetstream/json_reader.h"
 #include "jetstream/wire.h"
 
 namespace sluice::jetstream {
@@ -12,61 +13,6 @@ namespace {
 
 using json = nlohmann::json;
 
-// Reads optional fields with type checking; any mismatch marks the parse bad.
-struct Reader {
-  const json& body;
-  bool bad = false;
-
-  const json* Get(const char* key) {
-    auto it = body.find(key);
-    if (it == body.end() || it->is_null()) return nullptr;
-    return &*it;
-  }
-  void Int(const char* key, int64_t& out) {
-    if (const json* v = Get(key)) {
-      if (v->is_number_integer()) out = v->get<int64_t>();
-      else if (v->is_number_float() && v->get<double>() == static_cast<double>(static_cast<int64_t>(v->get<double>())))
-        out = static_cast<int64_t>(v->get<double>());
-      else bad = true;
-    }
-  }
-  void Uint(const char* key, uint64_t& out) {
-    if (const json* v = Get(key)) {
-      if (v->is_number_unsigned()) out = v->get<uint64_t>();
-      else if (v->is_number_integer() && v->get<int64_t>() >= 0) out = static_cast<uint64_t>(v->get<int64_t>());
-      else bad = true;
-    }
-  }
-  void Bool(const char* key, bool& out) {
-    if (const json* v = Get(key)) {
-      if (v->is_boolean()) out = v->get<bool>();
-      else bad = true;
-    }
-  }
-  void String(const char* key, std::string& out) {
-    if (const json* v = Get(key)) {
-      if (v->is_string()) out = v->get<std::string>();
-      else bad = true;
-    }
-  }
-  template <typename E>
-  void Enum(const char* key, E& out, std::initializer_list<std::pair<const char*, E>> names) {
-    const json* v = Get(key);
-    if (!v) return;
-    if (!v->is_string()) {
-      bad = true;
-      return;
-    }
-    std::string s = v->get<std::string>();
-    for (const auto& [n, e] : names) {
-      if (s == n) {
-        out = e;
-        return;
-      }
-    }
-    bad = true;
-  }
-};
 
 bool NameIsInvalid(const std::string& name) {
   if (name.empty()) return true;
@@ -91,7 +37,7 @@ const char* StorageName(Storage s) { return s == Storage::kMemory ? "memory" : "
 
 ApiError ParseStreamConfig(const json& body, StreamConfig& out) {
   if (!body.is_object()) return MakeError(ErrorId::kInvalidJson);
-  Reader r{body};
+  JsonReader r{body};
   r.String("name", out.name);
   r.String("description", out.description);
   if (const json* v = r.Get("subjects")) {
