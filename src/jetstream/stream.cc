@@ -107,11 +107,19 @@ AckSender::~AckSender() {
 }
 
 void AckSender::Wake(std::shared_ptr<AckQueue> queue) {
+  bool was_idle;
   {
     std::lock_guard lock(mu_);
+    // One entry per ack queue is enough (a Drain sends all that is ready),
+    // and only the first entry needs a wake-up: a thread that is draining
+    // or already signalled finds the rest when it looks again.
+    for (const auto& q : queue_) {
+      if (q == queue) return;
+    }
+    was_idle = queue_.empty();
     queue_.push_back(std::move(queue));
   }
-  cv_.notify_one();
+  if (was_idle) cv_.notify_one();
 }
 
 void AckSender::Run() {
