@@ -186,6 +186,14 @@ class Parser {
   void SkipComment() {
     while (!AtEnd() && !IsNL(Cur())) ++pos_;
   }
+  // Blanks, new lines and whole comment lines before a value or key.
+  void SkipSpaceAndComments() {
+    for (;;) {
+      SkipSpace();
+      if (!AtComment()) return;
+      SkipComment();
+    }
+  }
 
   Position PosAt(size_t off) const {
     Position p;
@@ -623,15 +631,7 @@ class Parser {
     v.kind = Value::Kind::kArray;
     ++pos_;  // '['
     for (;;) {
-      // value start: anything blank, new lines and comments
-      for (;;) {
-        SkipSpace();
-        if (AtComment()) {
-          SkipComment();
-          continue;
-        }
-        break;
-      }
+      SkipSpaceAndComments();  // value start
       int c = Cur();
       if (c < 0) return Fail(pos_, "Unexpected EOF processing array.");
       if (c == ']') {
@@ -677,14 +677,7 @@ class Parser {
     ++pos_;  // '{'
     scopes_.push_back(&v);
     for (;;) {
-      for (;;) {
-        SkipSpace();
-        if (AtComment()) {
-          SkipComment();
-          continue;
-        }
-        break;
-      }
+      SkipSpaceAndComments();
       int c = Cur();
       if (c < 0) return Fail(pos_, "Unexpected EOF processing map.");
       if (c == '}') {
