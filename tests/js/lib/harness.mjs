@@ -119,6 +119,7 @@ function checkBinary(kind) {
  * @param kind   one of SERVER_KINDS
  * @param opts.config  text of a nats-server config file (written to the temp dir)
  * @param opts.port    a port to use (e.g. restarting on the same port); else a free one
+ * @param opts.jetstream  start JetStream with a store dir inside the server's temp dir
  * @returns {Promise<RunningServer>}
  */
 export async function startServer(kind, opts = {}) {
@@ -133,6 +134,7 @@ export async function startServer(kind, opts = {}) {
       fs.writeFileSync(conf, opts.config);
       args.push("-c", conf);
     }
+    if (opts.jetstream) args.push("-js", "-sd", path.join(dir, "store"));
     const logPath = path.join(dir, `server-${attempt}.log`);
     const logFd = fs.openSync(logPath, "w");
     const child = spawn(kind.bin, args, {

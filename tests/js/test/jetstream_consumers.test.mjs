@@ -3,18 +3,14 @@
 // acks (ack, ackAck, nak, working, term), multi-filter consumers.
 import { after, before, it } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { AckPolicy, jetstream, jetstreamManager, JetStreamApiError } from "@nats-io/jetstream";
 import { forEachServer, startServer } from "../lib/harness.mjs";
 
 forEachServer("jetstream consumers", (kind) => {
-  let srv, nc, jsm, js, storeDir;
+  let srv, nc, jsm, js;
   before(async () => {
-    storeDir = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-js-store-"));
-    srv = await startServer(kind, { config: `jetstream {\n  store_dir: "${storeDir}"\n}\n` });
+    srv = await startServer(kind, { jetstream: true });
     nc = await connect({ servers: srv.hostport });
     jsm = await jetstreamManager(nc);
     js = jetstream(nc);
@@ -22,7 +18,6 @@ forEachServer("jetstream consumers", (kind) => {
   after(async () => {
     await nc?.close();
     await srv?.stop();
-    fs.rmSync(storeDir, { recursive: true, force: true });
   });
 
   async function publish(subject, n) {

@@ -2,9 +2,6 @@
 // jetstream(nc).publish, against both servers with a temp store dir.
 import { after, before, it } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, JetStreamApiError } from "@nats-io/jetstream";
 import { forEachServer, startServer } from "../lib/harness.mjs";
@@ -19,10 +16,9 @@ async function rejectsWithCode(p, code, text) {
 }
 
 forEachServer("jetstream streams", (kind) => {
-  let srv, nc, jsm, js, storeDir;
+  let srv, nc, jsm, js;
   before(async () => {
-    storeDir = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-js-store-"));
-    srv = await startServer(kind, { config: `jetstream {\n  store_dir: "${storeDir}"\n}\n` });
+    srv = await startServer(kind, { jetstream: true });
     nc = await connect({ servers: srv.hostport });
     jsm = await jetstreamManager(nc);
     js = jetstream(nc);
@@ -30,7 +26,6 @@ forEachServer("jetstream streams", (kind) => {
   after(async () => {
     await nc?.close();
     await srv?.stop();
-    fs.rmSync(storeDir, { recursive: true, force: true });
   });
 
   it("adds, inspects, updates, lists and deletes streams", async () => {
