@@ -8,7 +8,7 @@ want_test=0
 for a in "$@"; do [ "$a" = "--test" ] && want_test=1; done
 
 build_pkgs=(g++ cmake ninja-build make pkg-config libboost-dev libboost-system-dev
-            nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libnats-dev libcrypt-dev)
+            nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libnats-dev libcrypt-dev libssl-dev)
 test_pkgs=(nats-server golang-go golang-github-nats-io-go-nats-dev libgtest-dev
            libgmock-dev libbenchmark-dev clang-16 libclang-rt-16-dev nodejs npm)
 

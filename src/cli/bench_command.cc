@@ -469,7 +469,7 @@ int RunBench(const GlobalOptions& global, const BenchOptions& o) {
 
 void AddBenchCommand(CLI::App& app, const GlobalOptions& global, Action& action) {
   CLI::App* bench = app.add_subcommand("bench", "measure message rates and request latency");
-  RequireOneOf(*bench, "pub, sub, pubsub, req, js-pub");
+  RequireOneOf(*bench, "pub, sub, pubsub, req, js-pub, js-consume");
   struct Kind {
     const char* name;
     BenchKind kind;
@@ -502,6 +502,7 @@ void AddBenchCommand(CLI::App& app, const GlobalOptions& global, Action& action)
     cmd->callback([&global, &action, o] { action = [&global, o] { return RunBench(global, *o); }; });
   }
   AddBenchJsPubCommand(*bench, global, action);
+  AddBenchJsConsumeCommand(*bench, global, action);
 }
 
 }  // namespace sluice::cli

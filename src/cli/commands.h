@@ -26,8 +26,13 @@ void AddReplyCommand(CLI::App& app, const GlobalOptions& global, Action& action)
 void AddBenchCommand(CLI::App& app, const GlobalOptions& global, Action& action);
 void AddServerCommand(CLI::App& app, const GlobalOptions& global, Action& action);
 void AddStreamCommand(CLI::App& app, const GlobalOptions& global, Action& action);
+void AddConsumerCommand(CLI::App& app, const GlobalOptions& global, Action& action);
+void AddKvCommand(CLI::App& app, const GlobalOptions& global, Action& action);
+void AddObjCommand(CLI::App& app, const GlobalOptions& global, Action& action);
 
 // bench js-pub, registered by AddBenchCommand on its `bench` subcommand.
 void AddBenchJsPubCommand(CLI::App& bench, const GlobalOptions& global, Action& action);
+// bench js-consume, likewise.
+void AddBenchJsConsumeCommand(CLI::App& bench, const GlobalOptions& global, Action& action);
 
 }  // namespace sluice::cli

@@ -56,6 +56,9 @@ int main(int argc, char** argv) {
   AddBenchCommand(app, global, action);
   AddServerCommand(app, global, action);
   AddStreamCommand(app, global, action);
+  AddConsumerCommand(app, global, action);
+  AddKvCommand(app, global, action);
+  AddObjCommand(app, global, action);
 
   try {
     app.parse(argc, argv);

@@ -56,12 +56,18 @@ nlohmann::ordered_json MessageToJson(natsMsg* msg, uint64_t seq, bool include_da
   return j;
 }
 
-void PrintMessage(std::FILE* out, natsMsg* msg, uint64_t seq, const MessageFormat& format) {
+void PrintMessage(std::FILE* out, natsMsg* msg, uint64_t seq, const MessageFormat& format, const std::string& note,
+                  const nlohmann::ordered_json& extra) {
   std::string text;
   switch (format.mode) {
-    case OutputMode::kJson:
-      text = JsonLine(MessageToJson(msg, seq, !format.headers_only)) + "\n";
+    case OutputMode::kJson: {
+      nlohmann::ordered_json j = MessageToJson(msg, seq, !format.headers_only);
+      if (extra.is_object()) {
+        for (auto it = extra.begin(); it != extra.end(); ++it) j[it.key()] = it.value();
+      }
+      text = JsonLine(j) + "\n";
       break;
+    }
     case OutputMode::kRaw:
       if (format.headers_only) {
         for (auto& [key, values] : Headers(msg)) {
@@ -75,6 +81,7 @@ void PrintMessage(std::FILE* out, natsMsg* msg, uint64_t seq, const MessageForma
       const char* reply = natsMsg_GetReply(msg);
       text = fmt::format("[#{}] Received on \"{}\"", seq, natsMsg_GetSubject(msg));
       if (reply != nullptr && *reply != '\0') text += fmt::format(" with reply \"{}\"", reply);
+      if (!note.empty()) text += fmt::format(" ({})", note);
       text += "\n";
       for (auto& [key, values] : Headers(msg)) {
         for (auto& v : values) text += fmt::format("{}: {}\n", key, v);

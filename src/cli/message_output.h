@@ -31,8 +31,11 @@ struct MessageFormat {
   bool headers_only = false;
 };
 
-// Writes one message to `out` and flushes it.
-void PrintMessage(std::FILE* out, natsMsg* msg, uint64_t seq, const MessageFormat& format);
+// Writes one message to `out` and flushes it. `note` is appended to the human
+// header line in parentheses; `extra` fields are added to the JSON object
+// (both for JetStream deliveries: stream sequence, pending, …).
+void PrintMessage(std::FILE* out, natsMsg* msg, uint64_t seq, const MessageFormat& format,
+                  const std::string& note = "", const nlohmann::ordered_json& extra = nullptr);
 
 nlohmann::ordered_json MessageToJson(natsMsg* msg, uint64_t seq, bool include_data);
 

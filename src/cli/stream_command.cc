@@ -12,17 +12,16 @@
 // print the StreamInfo, ls an array of StreamInfo (of names with --names),
 // get the message, rm and purge a small result object.
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <optional>
-#include <iostream>
 #include <memory>
 
 #include "commands.h"
 #include "connection.h"
 #include "js_api.h"
+#include "js_output.h"
 #include "message_output.h"
 #include "progress_line.h"
 
@@ -57,42 +56,11 @@ struct StreamOptions {
   std::string last_for;
 };
 
-std::string Pretty(const ojson& j) { return j.dump(2, ' ', false, ojson::error_handler_t::replace); }
-
-ojson WithoutType(ojson j) {
-  j.erase("type");
-  return j;
-}
-
 std::string Limit(const ojson& cfg, const char* key, bool bytes) {
   if (!cfg.contains(key) || !cfg[key].is_number()) return "unlimited";
   int64_t v = cfg[key].get<int64_t>();
   if (v <= 0) return "unlimited";
   return bytes ? FormatBytes(static_cast<double>(v)) : WithThousands(static_cast<uint64_t>(v));
-}
-
-std::string Joined(const ojson& arr, const char* sep) {
-  std::string out;
-  if (!arr.is_array()) return out;
-  for (const auto& s : arr) {
-    if (!out.empty()) out += sep;
-    out += s.is_string() ? s.get<std::string>() : s.dump();
-  }
-  return out;
-}
-
-std::string Str(const ojson& j, const char* key, const std::string& fallback = "") {
-  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : fallback;
-}
-
-uint64_t Num(const ojson& j, const char* key) {
-  return j.contains(key) && j[key].is_number_unsigned() ? j[key].get<uint64_t>()
-         : j.contains(key) && j[key].is_number_integer() ? static_cast<uint64_t>(std::max<int64_t>(0, j[key].get<int64_t>()))
-                                                          : 0;
-}
-
-void Row(std::string& out, const std::string& label, const std::string& value) {
-  out += fmt::format("{:>22}: {}\n", label, value);
 }
 
 // Config and state of a StreamInfo, for add and info.
@@ -138,18 +106,6 @@ std::string DescribeStream(const ojson& info) {
   return out;
 }
 
-// Asks on the terminal; throws when stdin is not one (scripts must say -f).
-void Confirm(const std::string& question, const std::string& refusal) {
-  if (!isatty(STDIN_FILENO)) throw CliError(refusal + " without --force (-f): stdin is not a terminal to confirm on");
-  std::fprintf(stderr, "%s [y/N] ", question.c_str());
-  std::fflush(stderr);
-  std::string answer;
-  std::getline(std::cin, answer);
-  if (answer != "y" && answer != "Y" && answer != "yes" && answer != "YES" && answer != "Yes") {
-    throw CliError("not confirmed: nothing was changed");
-  }
-}
-
 Connection Open(const GlobalOptions& global) { return Connection::Open(global, {.name = "sluice stream"}); }
 
 int RunAdd(const GlobalOptions& global, const StreamOptions& o) {
@@ -185,25 +141,6 @@ int RunAdd(const GlobalOptions& global, const StreamOptions& o) {
     std::printf("%s", DescribeStream(info).c_str());
   }
   return 0;
-}
-
-// Every page of a paged list API; `field` holds the items.
-ojson ListAll(natsConnection* nc, const std::string& api, const std::string& subject_filter, const char* field,
-              std::chrono::nanoseconds timeout) {
-  ojson all = ojson::array();
-  while (true) {
-    ojson req;
-    req["offset"] = all.size();
-    if (!subject_filter.empty()) req["subject"] = subject_filter;
-    ojson page = JsRequest(nc, api, req, timeout);
-    size_t got = 0;
-    if (page.contains(field) && page[field].is_array()) {
-      for (auto& item : page[field]) all.push_back(item);
-      got = page[field].size();
-    }
-    if (got == 0 || all.size() >= Num(page, "total")) break;
-  }
-  return all;
 }
 
 int RunLs(const GlobalOptions& global, const StreamOptions& o) {
