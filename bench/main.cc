@@ -55,27 +55,36 @@ void OnSignal(int sig) {
   ::raise(sig);
 }
 
-// One run: a fresh server, the workload, the server stopped.
-b::RunResult RunOnce(ServerKind kind, const b::Workload& w, const b::RunSettings& settings) {
-  b::RunResult r;
+// One run: a fresh server, the workloads of one group (usually one; the
+// JetStream consume workloads share a seeded stream), the server stopped.
+// One result per workload of the group.
+std::vector<b::RunResult> RunOnce(ServerKind kind, const std::vector<b::Workload>& group,
+                                  const b::RunSettings& settings) {
+  const b::Workload& w = group.front();
   // The disk reference has no server; it writes where the servers' temp dirs go.
-  if (w.kind == b::WorkloadKind::kDisk) return b::RunDisk(w, "/tmp");
+  if (w.kind == b::WorkloadKind::kDisk) return {b::RunDisk(w, "/tmp")};
+  std::vector<b::RunResult> rs(group.size());
   std::vector<std::string> args;
-  if (b::IsJetStream(w.kind)) args = {"-js", "-sd", "{tmp}/js"};
+  if (b::NeedsJetStream(w.kind)) args = {"-js", "-sd", "{tmp}/js"};
   auto server = ServerProcess::Start(kind, args);
   if (!server) {
-    r.error = "server did not start";
-    return r;
+    for (auto& r : rs) r.error = "server did not start";
+    return rs;
   }
   g_server_pid = server->pid();
-  r = b::RunWorkload(w, server->port(), server->pid(), settings);
+  if (w.kind == b::WorkloadKind::kJsConsume)
+    rs = b::RunJsConsume(group, server->port(), server->pid(), settings);
+  else
+    rs = {b::RunWorkload(w, server->port(), server->pid(), settings)};
   if (!b::ProcessAlive(server->pid())) {
-    r.ok = false;
-    r.error = "server exited during the run; " + r.error;
+    for (auto& r : rs) {
+      r.ok = false;
+      r.error = "server exited during the run; " + r.error;
+    }
   }
   server->Stop(SIGTERM, 5000);
   g_server_pid = 0;
-  return r;
+  return rs;
 }
 
 }  // namespace
@@ -135,15 +144,17 @@ int main(int argc, char** argv) {
       if (!item.empty()) wanted.insert(item);
   }
   const auto all = b::DefaultWorkloads();
-  for (const auto& w : all) found.insert(w.name);
+  bool js_wanted = false;  // a JetStream publish workload is selected
+  for (const auto& w : all) {
+    found.insert(w.name);
+    if (wanted.count(w.name) && b::IsJetStream(w.kind)) js_wanted = true;
+  }
   for (auto w : all) {
     if (list) {
       std::printf("%-16s %s\n", w.name.c_str(), w.title.c_str());
       continue;
     }
-    // The disk reference comes with any JetStream workload (their targets refer to it).
-    const bool js_wanted = std::any_of(wanted.begin(), wanted.end(),
-                                       [](const std::string& n) { return n.rfind("js-", 0) == 0; });
+    // The disk reference comes with any JetStream publish workload (their targets refer to it).
     if (!wanted.empty() && !wanted.count(w.name) && !(w.kind == b::WorkloadKind::kDisk && js_wanted)) continue;
     if (w.kind != b::WorkloadKind::kMemory && w.kind != b::WorkloadKind::kDisk) {
       w.count = std::max<uint64_t>(1, static_cast<uint64_t>(std::llround(w.count * scale)));
@@ -188,17 +199,27 @@ int main(int argc, char** argv) {
 
   const auto start = std::chrono::steady_clock::now();
   b::RunSettings settings;
-  std::vector<b::WorkloadResults> results;
+  std::vector<b::WorkloadResults> results(workloads.size());
+  for (size_t i = 0; i < workloads.size(); ++i) results[i].workload = workloads[i];
+  // Runs of one server: consecutive workloads with the same shared_run go together.
+  std::vector<std::vector<size_t>> groups;
+  for (size_t i = 0; i < workloads.size(); ++i) {
+    const std::string& shared = workloads[i].shared_run;
+    if (i > 0 && !shared.empty() && shared == workloads[i - 1].shared_run)
+      groups.back().push_back(i);
+    else
+      groups.push_back({i});
+  }
   double waited = 0;
   bool warned = false;
   int retries_left = max_retries;
-  for (const auto& w : workloads) {
-    b::WorkloadResults wr;
-    wr.workload = w;
+  for (const auto& group : groups) {
+    std::vector<b::Workload> ws;
+    for (size_t i : group) ws.push_back(workloads[i]);
     for (int round = 1; round <= rounds; ++round) {
       for (int s = 0; s < 2; ++s) {
-        if (w.kind == b::WorkloadKind::kDisk && s == 1) break;  // no server: one measurement per round
-        b::RunResult r;
+        if (ws.front().kind == b::WorkloadKind::kDisk && s == 1) break;  // no server: one measurement per round
+        std::vector<b::RunResult> rs;
         double busy = 0;
         for (int attempt = 0;; ++attempt) {
           // Other processes competing for the 2 cores spoil a run: wait (a bounded
@@ -214,32 +235,39 @@ int main(int argc, char** argv) {
             busy = b::SampleSystemBusy(300);
           }
           warned = false;
-          r = RunOnce(kinds[s], w, settings);
-          r.pre_busy = busy;
-          const double other = r.seconds > 0 && r.other_cpu_ms >= 0
-                                   ? r.other_cpu_ms / (r.seconds * 1000 * ctx.machine.cores)
-                                   : 0;
-          if (!r.ok || other <= 0.15 || retries_left <= 0) break;
+          rs = RunOnce(kinds[s], ws, settings);
+          // Repeated (all of the group) when any successful run of it was disturbed.
+          double other = 0;
+          for (auto& r : rs) {
+            r.pre_busy = busy;
+            if (r.ok && r.seconds > 0 && r.other_cpu_ms >= 0)
+              other = std::max(other, r.other_cpu_ms / (r.seconds * 1000 * ctx.machine.cores));
+          }
+          if (other <= 0.15 || retries_left <= 0) break;
           --retries_left;
           std::fprintf(stderr, "[%s] round %d %c disturbed (other processes used %.0f%% of the CPU): run again\n",
-                       w.name.c_str(), round, s == 0 ? 'A' : 'B', other * 100);
+                       ws.front().name.c_str(), round, s == 0 ? 'A' : 'B', other * 100);
           if (csv.is_open()) {
-            b::RunResult d = r;
-            d.ok = false;
-            d.error = "disturbed; repeated";
-            csv << b::CsvRow(w, round, s, ctx.label[s], d);
+            for (size_t k = 0; k < rs.size(); ++k) {
+              b::RunResult d = rs[k];
+              d.ok = false;
+              d.error = "disturbed; repeated";
+              csv << b::CsvRow(ws[k], round, s, ctx.label[s], d);
+            }
           }
         }
-        std::fprintf(stderr, "[%s] round %d %c %-18s %s\n", w.name.c_str(), round, s == 0 ? 'A' : 'B',
-                     ctx.label[s].c_str(), b::DescribeRun(w, r).c_str());
-        if (csv.is_open()) {
-          csv << b::CsvRow(w, round, s, ctx.label[s], r);
-          csv.flush();
+        for (size_t k = 0; k < rs.size(); ++k) {
+          const b::Workload& w = ws[k];
+          std::fprintf(stderr, "[%s] round %d %c %-18s %s\n", w.name.c_str(), round, s == 0 ? 'A' : 'B',
+                       ctx.label[s].c_str(), b::DescribeRun(w, rs[k]).c_str());
+          if (csv.is_open()) {
+            csv << b::CsvRow(w, round, s, ctx.label[s], rs[k]);
+            csv.flush();
+          }
+          results[group[k]].runs[s].push_back(rs[k]);
         }
-        wr.runs[s].push_back(r);
       }
     }
-    results.push_back(std::move(wr));
   }
   ctx.waited_seconds = waited;
   ctx.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -62,7 +62,7 @@ bool InboundParser::Line(std::string_view line, MsgFn on_msg, void* ctx) {
     size_t size = 0;
     for (size_t i = begin; i < end; ++i) size = size * 10 + static_cast<size_t>(line[i] - '0');
     skip_ = size + 2;
-    if (on_payload) {
+    if (on_payload && (!capture_if || capture_if(payload_ctx, line.substr(op), headers))) {
       capturing_ = true;
       pending_args_.assign(line.substr(op));
       payload_.clear();

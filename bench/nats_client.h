@@ -32,6 +32,12 @@ class InboundParser {
   using PayloadFn = void (*)(void* ctx, std::string_view args, std::string_view payload);
   PayloadFn on_payload = nullptr;
   void* payload_ctx = nullptr;
+  // With on_payload set, this (when set too) picks the messages to capture: it gets
+  // the control-line arguments and whether the frame is an HMSG; the messages it
+  // declines are skipped and counted as without on_payload (on_msg is called).
+  // Lets a consumer skip delivery payloads yet read status messages and API replies.
+  using CaptureFn = bool (*)(void* ctx, std::string_view args, bool headers);
+  CaptureFn capture_if = nullptr;
 
   uint64_t msgs = 0;
   uint64_t pongs = 0;

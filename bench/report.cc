@@ -47,7 +47,10 @@ double CpuNormalised(const Workload& w, const RunResult& r) {
       return r.cpu_ms / (r.msgs / 1e6);
     case WorkloadKind::kJsSync:
       return r.cpu_ms / (r.msgs / 1e4);
+    case WorkloadKind::kJsConsume:
+      return r.cpu_ms / (r.msgs / 1e6);
     case WorkloadKind::kDisk:
+    case WorkloadKind::kJsConsumerMem:
       return -1;
   }
   return -1;
@@ -65,7 +68,10 @@ std::string CpuUnit(const Workload& w) {
       return "server CPU, ms per 1M msgs";
     case WorkloadKind::kJsSync:
       return "server CPU, ms per 10k publishes";
+    case WorkloadKind::kJsConsume:
+      return "server CPU, ms per 1M msgs consumed";
     case WorkloadKind::kDisk:
+    case WorkloadKind::kJsConsumerMem:
       return "";
   }
   return "";
@@ -145,6 +151,26 @@ std::vector<Metric> MetricsFor(const Workload& w, const Refs& refs = {}) {
       }
       return {p50, p99, cpu};
     }
+    case WorkloadKind::kJsConsume: {
+      auto mib = [](const Workload&, double v) { return Mib(v); };
+      return {
+          throughput(G::kAtLeast, 1.5),
+          cpu,
+          Metric{"server RSS after seeding",
+                 [](const Workload&, const RunResult& r) { return static_cast<double>(r.rss_seeded_kb); }, mib},
+          Metric{"server RSS at the end", [](const Workload&, const RunResult& r) { return static_cast<double>(r.rss_kb); },
+                 mib},
+      };
+    }
+    case WorkloadKind::kJsConsumerMem: {
+      auto bytes = [](const Workload&, double v) { return Fmt("%.0f B", v); };
+      return {
+          Metric{"RSS per durable pull consumer", [](const Workload&, const RunResult& r) { return r.bytes_per_consumer; },
+                 bytes},
+          Metric{"RSS per pending ack", [](const Workload&, const RunResult& r) { return r.bytes_per_pending_ack; },
+                 bytes},
+      };
+    }
     case WorkloadKind::kThroughput:
       return {
           Metric{"throughput, msgs/s (payload MB/s)", [](const Workload&, const RunResult& r) { return r.MsgsPerSec(); },
@@ -198,24 +224,29 @@ std::string Esc(std::string s) {
 
 std::string CsvHeader() {
   return "workload,round,side,server,ok,msgs,delivered,seconds,msgs_per_s,payload_mb_per_s,server_cpu_ms,"
-         "server_rss_kb,bench_cpu_ms,other_cpu_ms,niced_cpu_ms,pre_busy_pct,p50_us,p99_us,p999_us,rss_idle_kb,rss_conns_kb,disk_mb_per_s,fsyncs_per_s,error\n";
+         "server_rss_kb,bench_cpu_ms,other_cpu_ms,niced_cpu_ms,pre_busy_pct,p50_us,p99_us,p999_us,rss_idle_kb,rss_conns_kb,disk_mb_per_s,fsyncs_per_s,"
+         "rss_seeded_kb,seed_seconds,flow_controls,bytes_per_consumer,bytes_per_pending_ack,error\n";
 }
 
 std::string CsvRow(const Workload& w, int round, int side, const std::string& label, const RunResult& r) {
   std::string err = r.error;
   for (auto& c : err)
     if (c == ',' || c == '\n' || c == '"') c = ' ';
-  char buf[1024];
-  std::snprintf(buf, sizeof(buf), "%s,%d,%c,%s,%d,%llu,%llu,%.6f,%.1f,%.2f,%.1f,%ld,%.1f,%.1f,%.1f,%.1f,%.2f,%.2f,%.2f,%ld,%ld,%.1f,%.0f,%s\n",
+  char buf[2048];
+  std::snprintf(buf, sizeof(buf), "%s,%d,%c,%s,%d,%llu,%llu,%.6f,%.1f,%.2f,%.1f,%ld,%.1f,%.1f,%.1f,%.1f,%.2f,%.2f,%.2f,%ld,%ld,%.1f,%.0f,"
+                "%ld,%.2f,%llu,%.1f,%.1f,%s\n",
                 w.name.c_str(), round, side == 0 ? 'A' : 'B', label.c_str(), r.ok ? 1 : 0,
                 static_cast<unsigned long long>(r.msgs), static_cast<unsigned long long>(r.delivered), r.seconds,
                 r.MsgsPerSec(), MbPerSec(w, r), r.cpu_ms, r.rss_kb, r.bench_cpu_ms, r.other_cpu_ms, r.niced_cpu_ms,
                 r.pre_busy * 100, r.p50_us, r.p99_us, r.p999_us, r.rss_idle_kb,
-                r.rss_conns_kb, r.disk_mbs, r.fsyncs_per_s, err.c_str());
+                r.rss_conns_kb, r.disk_mbs, r.fsyncs_per_s, r.rss_seeded_kb, r.seed_seconds,
+                static_cast<unsigned long long>(r.flow_controls), r.bytes_per_consumer, r.bytes_per_pending_ack,
+                err.c_str());
   return buf;
 }
 
 std::string DescribeRun(const Workload& w, const RunResult& r) {
+  if (!r.refused.empty()) return "n/a (refused: " + r.refused + ")";
   if (!r.ok) return "FAILED: " + r.error;
   switch (w.kind) {
     case WorkloadKind::kThroughput:
@@ -235,6 +266,16 @@ std::string DescribeRun(const Workload& w, const RunResult& r) {
     case WorkloadKind::kJsSync:
       return "p50 " + Fmt("%.1f", r.p50_us) + " µs, p99 " + Fmt("%.1f", r.p99_us) + " µs, p99.9 " +
              Fmt("%.1f", r.p999_us) + " µs, server CPU " + Fmt("%.0f ms", r.cpu_ms);
+    case WorkloadKind::kJsConsume:
+      return Rate(r.MsgsPerSec()) + " msgs/s, " + Fmt("%.1f", MbPerSec(w, r)) + " MB/s, " +
+             Fmt("%.2f s", r.seconds) + ", server CPU " + Fmt("%.0f ms", r.cpu_ms) + " (" +
+             Fmt("%.0f", CpuNormalised(w, r)) + " ms/1M), RSS seeded " + Mib(r.rss_seeded_kb) + ", end " +
+             Mib(r.rss_kb) + (w.push ? ", " + std::to_string(r.flow_controls) + " flow-control replies" : "") +
+             " (seeded in " + Fmt("%.1f s", r.seed_seconds) + ")";
+    case WorkloadKind::kJsConsumerMem:
+      return Fmt("%.0f B", r.bytes_per_consumer) + " per consumer (RSS " + Mib(r.rss_idle_kb) + " -> " +
+             Mib(r.rss_conns_kb) + "), " + Fmt("%.0f B", r.bytes_per_pending_ack) + " per pending ack (RSS " +
+             Mib(r.rss_seeded_kb) + " -> " + Mib(r.rss_kb) + "), " + Fmt("%.1f s", r.seconds);
     case WorkloadKind::kDisk:
       return Fmt("%.1f MB/s", r.disk_mbs) + " sequential with fdatasync, " + Fmt("%.0f", r.fsyncs_per_s) +
              " fdatasyncs/s (p50 " + Fmt("%.0f", r.p50_us) + " µs, p99 " + Fmt("%.0f", r.p99_us) + " µs)";
@@ -252,13 +293,19 @@ std::string SummaryTable(const ReportContext& ctx, const std::vector<const Workl
   for (const WorkloadResults* wrp : results) {
     const WorkloadResults& wr = *wrp;
     const Workload& w = wr.workload;
+    bool refusal_shown = false;  // the reason goes on the workload's first row only
     for (const Metric& m : MetricsFor(w, refs)) {
       double med[2];
       int fails[2];
+      std::string refused[2];  // why the server refused the workload (all its rounds)
       for (int s = 0; s < 2; ++s) {
         std::vector<double> vals;
         fails[s] = 0;
         for (const auto& r : wr.runs[s]) {
+          if (!r.refused.empty()) {
+            refused[s] = r.refused;
+            continue;
+          }
           if (!r.ok) {
             ++fails[s];
             continue;
@@ -271,9 +318,12 @@ std::string SummaryTable(const ReportContext& ctx, const std::vector<const Workl
       std::string cell[2];
       for (int s = 0; s < 2; ++s) {
         cell[s] = med[s] >= 0 ? m.show(w, med[s]) : "n/a";
+        if (med[s] < 0 && !refused[s].empty())
+          cell[s] = refusal_shown ? "n/a (refused)" : "n/a (refused: " + Esc(refused[s]) + ")";
         if (fails[s] > 0)
           cell[s] += " (" + std::to_string(fails[s]) + "/" + std::to_string(wr.runs[s].size()) + " failed)";
       }
+      if (!refused[0].empty() || !refused[1].empty()) refusal_shown = true;
       std::string ratio = "n/a", status = "—";
       if (m.single) {
         cell[1] = "(same disk)";
@@ -290,7 +340,7 @@ std::string SummaryTable(const ReportContext& ctx, const std::vector<const Workl
           status = ok ? "met" : "**missed**";
           (ok ? *met : *missed)++;
         } else {
-          status = "**missed** (no data)";
+          status = refused[0].empty() ? "**missed** (no data)" : "**missed** (refused)";
           ++*missed;
         }
       }
@@ -311,6 +361,8 @@ std::string WorkloadList(const std::vector<const WorkloadResults*>& results) {
             " measured after " + std::to_string(w.warmup) + " untimed";
     else if (w.kind == WorkloadKind::kThroughput || w.kind == WorkloadKind::kJsAsync)
       md += "; " + std::to_string(w.count) + " messages measured after " + std::to_string(w.warmup) + " untimed";
+    else if (w.kind == WorkloadKind::kJsConsume)
+      md += "; " + std::to_string(w.count) + " messages consumed";
     md += ".\n";
   }
   return md;
@@ -326,13 +378,13 @@ std::string PerRoundTable(const ReportContext& ctx, const std::vector<const Work
     for (size_t mi = 0; mi < metrics.size(); ++mi) {
       const Metric& m = metrics[mi];
       // The main metric; for synchronous publishing the p99 too (its target is there).
-      if (mi > 0 && m.name != "publish → PubAck p99" && !m.single) continue;
+      if (mi > 0 && m.name != "publish → PubAck p99" && !m.single && w.kind != WorkloadKind::kJsConsumerMem) continue;
       std::string cell[2], other;
       for (int s = 0; s < 2; ++s) {
         std::vector<double> shares;
         for (const auto& r : wr.runs[s]) {
           if (!cell[s].empty()) cell[s] += ", ";
-          cell[s] += r.ok ? m.show(w, m.get(w, r)) : "x";
+          cell[s] += r.ok ? m.show(w, m.get(w, r)) : r.refused.empty() ? "x" : "refused";
           if (r.ok && r.other_cpu_ms >= 0 && r.seconds > 0 && ctx.machine.cores > 0)
             shares.push_back(r.other_cpu_ms / (r.seconds * 1000 * ctx.machine.cores));
         }
@@ -352,10 +404,10 @@ std::string PerRoundTable(const ReportContext& ctx, const std::vector<const Work
 }  // namespace
 
 std::string RenderMarkdown(const ReportContext& ctx, const std::vector<WorkloadResults>& results) {
-  std::vector<const WorkloadResults*> core, js;
+  std::vector<const WorkloadResults*> core, js, consume;
   Refs refs;
   for (const auto& wr : results) {
-    (IsJetStream(wr.workload.kind) ? js : core).push_back(&wr);
+    (IsJetStream(wr.workload.kind) ? js : IsJetStreamConsume(wr.workload.kind) ? consume : core).push_back(&wr);
     if (wr.workload.kind == WorkloadKind::kDisk) {
       std::vector<double> bw, rate;
       for (const auto& r : wr.runs[0])
@@ -439,11 +491,47 @@ std::string RenderMarkdown(const ReportContext& ctx, const std::vector<WorkloadR
     md += PerRoundTable(ctx, js);
   }
 
+  if (!consume.empty()) {
+    int met = 0, missed = 0;
+    md += std::string(core.empty() && js.empty() ? "" : "\n") + "## JetStream consume\n\n";
+    md += "Same server options as above. In each round, one server process and one connection serve both "
+          "throughput workloads: the file stream `BENCH` (`js.bench`) is created and seeded with async publishes "
+          "(at most 16,384 PubAcks outstanding, each validated; untimed), then `js-pull500` reads it all through "
+          "the durable pull consumer `PULL` and then `js-push-none` reads it all again through the durable push "
+          "consumer `PUSH` (both consumers on the same seeded stream). Pull: ack explicit (other consumer "
+          "settings at their defaults, so max_ack_pending 1,000), `$JS.API.CONSUMER.MSG.NEXT.BENCH.PULL` requests "
+          "of `{\"batch\":500,\"expires\":30s}` on one inbox, a new one whenever less than half a batch is "
+          "owed (one or two outstanding, as nats.js `consume()` does), a `+ACK` published to every message's "
+          "reply subject (no AckSync); the time runs from the first pull request until `CONSUMER.INFO` shows the "
+          "ack floor at the last message (every ack processed; Sluice counts an ack only once it is on disk, "
+          "nats-server 2.9.10 at its defaults does not wait for the disk). Push: the deliver inbox is subscribed, then the time runs from the "
+          "consumer-create request (ack none, flow_control, idle_heartbeat 5 s; flow-control requests answered "
+          "at once with an empty message) to the last message received. Every delivery's `$JS.ACK` reply is "
+          "parsed and its stream sequence must increase; any deviation fails the run. `js-consumer-mem` uses its "
+          "own server per round: settled RSS (0.5 s after the last request) before and after creating durable "
+          "pull consumers one by one on an empty stream, and between two consumers that each read the same "
+          "seeded stream through the same path, one acknowledging everything (ack floor reached) and one "
+          "acknowledging nothing (ack_wait 1 h; `CONSUMER.INFO` must count every pending ack). RSS deltas of a "
+          "Go process include garbage not yet collected: read them as orders of magnitude.\n\n";
+    md += SummaryTable(ctx, consume, refs, &met, &missed);
+    md += "\n### Targets\n\n";
+    md += "Ratios are " + ctx.label[0] + " / " + ctx.label[1] +
+          " (issue 6). Pull (explicit acks, batch 500) and push (ack none) consumption of a 1M × 128 B file "
+          "stream ≥ 1.5× nats-server's throughput, and server CPU per message consumed ≤ 0.5× nats-server's; "
+          "memory per consumer and per pending ack stated, no target. A workload the server refuses shows "
+          "`n/a (refused: …)` and its targets count as missed. A row counts as met only if no round of A failed. "
+          "This run: " + std::to_string(met) + " met, " + std::to_string(missed) + " missed.\n\n";
+    md += "### Workloads\n\n" + WorkloadList(consume);
+    md += "\n### Per-round values\n\n";
+    md += "As above: run order, `x` = failed run, other processes' CPU (A / B).\n\n";
+    md += PerRoundTable(ctx, consume);
+  }
+
   std::string errors;
   for (const auto& wr : results)
     for (int s = 0; s < 2; ++s)
       for (size_t i = 0; i < wr.runs[s].size(); ++i)
-        if (!wr.runs[s][i].ok)
+        if (!wr.runs[s][i].ok && wr.runs[s][i].refused.empty())
           errors += "- " + wr.workload.name + ", " + ctx.label[s] + ", round " + std::to_string(i + 1) + ": " +
                     Esc(wr.runs[s][i].error) + "\n";
   if (!errors.empty()) md += "\n## Failed runs\n\n" + errors;

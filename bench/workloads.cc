@@ -382,6 +382,7 @@ std::vector<Workload> DefaultWorkloads() {
   mem.idle_connections = 1000;
   v.push_back(mem);
   for (auto& w : JetStreamWorkloads()) v.push_back(w);
+  for (auto& w : JetStreamConsumeWorkloads()) v.push_back(w);
   return v;
 }
 
@@ -396,6 +397,10 @@ RunResult RunWorkload(const Workload& w, int port, pid_t pid, const RunSettings&
     case WorkloadKind::kJsAsync:
     case WorkloadKind::kJsSync:
       return RunJetStream(w, port, pid, settings);
+    case WorkloadKind::kJsConsume:
+      return RunJsConsume({w}, port, pid, settings).front();
+    case WorkloadKind::kJsConsumerMem:
+      return RunJsConsumerMemory(w, port, pid, settings);
     case WorkloadKind::kDisk:
       break;  // no server: main.cc calls RunDisk
   }

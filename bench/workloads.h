@@ -17,12 +17,21 @@ enum class WorkloadKind {
   kJsAsync,  // publish with a window of outstanding PubAcks
   kJsSync,   // publish one at a time, wait for each PubAck
   kDisk,     // no server: the raw disk under the servers' temp dirs (the reference)
+  // JetStream consumers (js_consume_workloads.cc), same server options.
+  kJsConsume,      // consume a seeded stream (pull with acks, or push)
+  kJsConsumerMem,  // server RSS per consumer and per pending ack
 };
 
 // True for the workloads of the "JetStream publish" section (including the disk reference).
 inline bool IsJetStream(WorkloadKind k) {
   return k == WorkloadKind::kJsAsync || k == WorkloadKind::kJsSync || k == WorkloadKind::kDisk;
 }
+// True for the workloads of the "JetStream consume" section.
+inline bool IsJetStreamConsume(WorkloadKind k) {
+  return k == WorkloadKind::kJsConsume || k == WorkloadKind::kJsConsumerMem;
+}
+// True when the server must run with JetStream on (`-js -sd <temp dir>`).
+inline bool NeedsJetStream(WorkloadKind k) { return IsJetStream(k) || IsJetStreamConsume(k); }
 
 struct Workload {
   std::string name;   // what --only selects: pub16, pubsub16, ...
@@ -36,6 +45,14 @@ struct Workload {
   int idle_connections = 0;  // memory: connections opened
   std::string storage;       // JetStream: "file" or "memory"
   int max_outstanding = 0;   // JetStream async: un-acked publishes allowed
+  // JetStream consume: a pull consumer with explicit acks fetching `pull_batch`
+  // messages per request, or (push) a push consumer with ack none.
+  bool push = false;
+  int pull_batch = 0;
+  int consumers = 0;  // consumer memory: durable consumers created
+  // Selected workloads with the same non-empty value share one server per round
+  // and run in list order (the consume workloads share one seeded stream).
+  std::string shared_run;
 };
 
 // The workloads `make bench` runs, in order.
@@ -69,6 +86,15 @@ struct RunResult {
   // Disk reference.
   double disk_mbs = -1;     // sequential 8 MiB writes, each followed by fdatasync
   double fsyncs_per_s = -1; // 4 KiB writes, each followed by fdatasync
+  // JetStream consume.
+  long rss_seeded_kb = -1;         // server VmRSS once the stream was seeded
+  double seed_seconds = -1;        // time the seeding took (untimed part, for the console and CSV)
+  uint64_t flow_controls = 0;      // push: flow-control requests answered
+  double bytes_per_consumer = -1;  // consumer memory: RSS growth / durable consumers created
+  double bytes_per_pending_ack = -1;  // RSS growth / messages delivered and not acknowledged
+  // Set when the server refused the workload (a feature it does not have): the
+  // run is not a failure of the harness; the report shows "n/a (refused: ...)".
+  std::string refused;
 
   double MsgsPerSec() const { return seconds > 0 ? msgs / seconds : 0; }
 };
@@ -81,6 +107,13 @@ std::vector<Workload> JetStreamWorkloads();
 RunResult RunJetStream(const Workload& w, int port, pid_t pid, const RunSettings& settings);
 // The disk reference, measured in a fresh directory under `parent` (removed after).
 RunResult RunDisk(const Workload& w, const std::string& parent);
+
+// js_consume_workloads.cc
+std::vector<Workload> JetStreamConsumeWorkloads();
+// Runs the consume workloads `ws` (kJsConsume, one shared_run group) against one
+// server: seeds one stream once, then each workload in order; one result each.
+std::vector<RunResult> RunJsConsume(const std::vector<Workload>& ws, int port, pid_t pid, const RunSettings& settings);
+RunResult RunJsConsumerMemory(const Workload& w, int port, pid_t pid, const RunSettings& settings);
 
 // Shared by the workload files.
 struct CpuSnapshot {
