@@ -113,7 +113,7 @@ std::vector<Metric> MetricsFor(const Workload& w, const Refs& refs = {}) {
   auto us = [](const Workload&, double v) { return Fmt("%.1f µs", v); };
   switch (w.kind) {
     case WorkloadKind::kDisk: {
-      Metric bw{"sequential write, 8 MiB + fdatasync each, MB/s",
+      Metric bw{"sequential write, 1 MiB + fdatasync each, MB/s",
                 [](const Workload&, const RunResult& r) { return r.disk_mbs; },
                 [](const Workload&, double v) { return Fmt("%.1f", v); }};
       bw.single = true;

@@ -84,7 +84,7 @@ struct RunResult {
   long rss_idle_kb = -1;
   long rss_conns_kb = -1;
   // Disk reference.
-  double disk_mbs = -1;     // sequential 8 MiB writes, each followed by fdatasync
+  double disk_mbs = -1;     // sequential 1 MiB writes, each followed by fdatasync (median of 5 samples)
   double fsyncs_per_s = -1; // 4 KiB writes, each followed by fdatasync
   // JetStream consume.
   long rss_seeded_kb = -1;         // server VmRSS once the stream was seeded

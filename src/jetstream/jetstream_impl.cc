@@ -11,6 +11,11 @@ constexpr std::string_view kApiPrefix = "$JS.API.";
 
 void LogLine(std::string_view line) { fmt::print(stderr, "[jetstream] {}\n", line); }
 
+constexpr std::string_view kStreamCreatePrefix = "$JS.API.STREAM.CREATE.";
+constexpr auto kCreateHoldLimit = std::chrono::seconds(5);
+// Set on the API thread: a request it publishes itself is only queued.
+thread_local bool t_api_thread = false;
+
 }  // namespace
 
 // The `$JS.API.>` sink: copies the request and queues it for the API thread.
@@ -27,6 +32,17 @@ class JetStreamImpl::ApiSink final : public router::SubscriberSink {
     }
     r.reply = std::string(m.reply);
     r.payload = std::string(m.payload);
+    // A stream create binds subjects: the connection's next message (often
+    // a publish to them, pipelined without waiting for this reply) must be
+    // routed after it. So the sender waits for the API thread here (bounded,
+    // in case the sender is a thread the API thread itself waits on).
+    if (r.subject.starts_with(kStreamCreatePrefix) && !t_api_thread) {
+      r.handled = std::make_shared<std::promise<void>>();
+      std::future<void> done = r.handled->get_future();
+      owner_->Enqueue(std::move(r));
+      done.wait_for(kCreateHoldLimit);
+      return true;
+    }
     owner_->Enqueue(std::move(r));
     return true;
   }
@@ -62,6 +78,7 @@ JetStreamImpl::JetStreamImpl(const Config& config, router::Router& router, Publi
   env_.clock = clock_;
   env_.log = LogLine;
   env_.dispatcher = dispatcher_.get();
+  env_.max_payload = config_.max_payload;
 }
 
 JetStreamImpl::~JetStreamImpl() { Shutdown(); }
@@ -155,14 +172,19 @@ void JetStreamImpl::Enqueue(ApiRequest request) {
 }
 
 void JetStreamImpl::ApiLoop() {
+  t_api_thread = true;
   std::unique_lock lock(api_mu_);
   while (true) {
     api_cv_.wait(lock, [this] { return api_stopping_ || !api_queue_.empty(); });
-    if (api_stopping_) return;
+    if (api_stopping_) {
+      api_queue_.clear();  // releases senders waiting for their create
+      return;
+    }
     ApiRequest r = std::move(api_queue_.front());
     api_queue_.pop_front();
     lock.unlock();
     HandleApi(r);
+    if (r.handled) r.handled->set_value();
     lock.lock();
   }
 }
@@ -175,9 +197,9 @@ void JetStreamImpl::WakeTimer() {
   timer_cv_.notify_all();
 }
 
-// Age expiry for every stream with max_age: sleeps until the earliest
-// NextExpiry, at most 250 ms while such a stream exists (a first message
-// appended to an empty stream gives no signal), else until woken.
+// Age and TTL expiry for every stream with max_age or allow_msg_ttl: sleeps
+// until the earliest NextExpiry, at most 250 ms while such a stream exists
+// (an append with an earlier expiry gives no signal), else until woken.
 void JetStreamImpl::TimerLoop() {
   std::unique_lock lock(timer_mu_);
   while (!timer_stopping_) {
@@ -187,7 +209,7 @@ void JetStreamImpl::TimerLoop() {
     bool any_age = false;
     for (auto& stream : AllStreams()) {
       int64_t n = stream->RunExpiry(now);
-      if (stream->config().max_age_ns > 0) any_age = true;
+      if (StreamConfig c = stream->config(); c.max_age_ns > 0 || c.allow_msg_ttl) any_age = true;
       if (n != 0 && (next == 0 || n < next)) next = n;
     }
     lock.lock();

@@ -10,13 +10,16 @@
 //
 // Threads and locks: API requests are queued by the sink (on an event loop)
 // and handled one at a time on api_thread_, so creates, updates and deletes
-// never race each other. streams_mu_ guards the name -> stream map only; it
+// never race each other. A STREAM.CREATE holds its sender's thread (the
+// publisher's event loop) until the API thread has handled it, so a publish
+// pipelined right behind it on the same connection finds the stream bound. streams_mu_ guards the name -> stream map only; it
 // is never held while a stream's lock is taken or a reply is published.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -48,6 +51,9 @@ class JetStreamImpl final : public JetStream {
     std::string subject;  // with the $JS.API. prefix
     std::string reply;
     std::string payload;
+    // Set for a request whose sender waits until it is handled (a stream
+    // create: see ApiSink::Deliver); fulfilled after HandleApi returns.
+    std::shared_ptr<std::promise<void>> handled;
   };
   // Queues a request for the API thread (any thread).
   void Enqueue(ApiRequest request);

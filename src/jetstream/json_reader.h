@@ -23,10 +23,20 @@ struct JsonReader {
   }
   void Int(const char* key, int64_t& out) {
     if (const nlohmann::json* v = Get(key)) {
-      if (v->is_number_integer()) out = v->get<int64_t>();
-      else if (v->is_number_float() && v->get<double>() == static_cast<double>(static_cast<int64_t>(v->get<double>())))
-        out = static_cast<int64_t>(v->get<double>());
-      else bad = true;
+      if (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+        bad = true;  // Go's json cannot put it in an int64 either
+      } else if (v->is_number_integer()) {
+        out = v->get<int64_t>();
+      } else if (v->is_number_float()) {
+        // A whole float inside int64's range; the range check comes first
+        // because casting a double outside it is undefined behaviour.
+        const double d = v->get<double>();
+        if (d >= -9223372036854775808.0 && d < 9223372036854775808.0 && d == static_cast<double>(static_cast<int64_t>(d)))
+          out = static_cast<int64_t>(d);
+        else bad = true;
+      } else {
+        bad = true;
+      }
     }
   }
   void Uint(const char* key, uint64_t& out) {

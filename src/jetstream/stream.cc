@@ -2,11 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <filesystem>
 #include <set>
 
 #include "core/subject.h"
 #include "jetstream/consumer.h"
+#include "jetstream/msg_ttl.h"
 #include "jetstream/wire.h"
 #include "store/filesystem.h"
 #include "store/group_commit.h"
@@ -16,12 +18,10 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-// Set while this thread holds a stream's mu_ in the publish path: a durable
-// callback that runs inside Append (memory storage, sync_interval) then only
-// marks the ack ready, and the publish path drains after unlocking.
-thread_local int t_publish_depth = 0;
-
 constexpr char kMetaFile[] = "meta.json";
+// A sync round covering at most this many appends sends their acks from the
+// committer's thread itself (no hand-off to the AckSender).
+constexpr uint64_t kInlineAckLimit = 16;
 constexpr char kMsgsDir[] = "msgs";
 
 std::string Quote(const std::string& s) { return nlohmann::json(s).dump(); }
@@ -41,12 +41,30 @@ ApiError StoreError(const store::Status& status) {
 
 // ---- acknowledgements ----
 
-std::string FormatPubAck(const std::string& stream, const std::string& domain, uint64_t seq, bool duplicate) {
+namespace {
+
+// `{"stream":"X"` plus `, "domain":"D"` when set: what precedes the sequence.
+std::string PubAckPrefix(const std::string& stream, const std::string& domain) {
   std::string out = "{\"stream\":" + Quote(stream);
   if (!domain.empty()) out += ", \"domain\":" + Quote(domain);
-  out += fmt::format(", \"seq\":{}", seq);
-  if (duplicate) out += ",\"duplicate\": true";
-  out += "}";
+  return out;
+}
+
+void AppendPubAck(std::string& out, std::string_view prefix, uint64_t seq, bool duplicate) {
+  out.append(prefix);
+  out.append(", \"seq\":");
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, seq);
+  out.append(digits, end);
+  if (duplicate) out.append(",\"duplicate\": true");
+  out.push_back('}');
+}
+
+}  // namespace
+
+std::string FormatPubAck(const std::string& stream, const std::string& domain, uint64_t seq, bool duplicate) {
+  std::string out;
+  AppendPubAck(out, PubAckPrefix(stream, domain), seq, duplicate);
   return out;
 }
 
@@ -68,28 +86,49 @@ std::string FormatErrorAck(const std::string& stream, const ApiError& error) {
 
 void AckQueue::Push(uint64_t wait_seq, std::string reply, std::string body) {
   std::lock_guard lock(mu_);
-  items_.push_back(Item{wait_seq, std::move(reply), std::move(body)});
+  items_.push_back(Item{wait_seq, false, std::move(reply), std::move(body)});
 }
 
-void AckQueue::MarkDurable(uint64_t seq, std::string error_ack) {
+void AckQueue::PushSuccess(uint64_t seq, std::string reply) {
   std::lock_guard lock(mu_);
-  if (!error_ack.empty()) failed_[seq] = std::move(error_ack);
-  if (seq > durable_seq_) durable_seq_ = seq;
+  items_.push_back(Item{seq, true, std::move(reply), {}});
+}
+
+uint64_t AckQueue::MarkDurable(uint64_t seq, std::string error_ack) {
+  std::lock_guard lock(mu_);
+  if (seq <= durable_seq_) return 0;
+  if (!error_ack.empty()) failed_.push_back(FailedRange{durable_seq_ + 1, seq, std::move(error_ack)});
+  uint64_t covered = seq - durable_seq_;
+  durable_seq_ = seq;
+  return covered;
+}
+
+bool AckQueue::HasReady() {
+  std::lock_guard lock(mu_);
+  return !items_.empty() && items_.front().wait_seq <= durable_seq_;
 }
 
 void AckQueue::Drain() {
   std::unique_lock lock(mu_);
   if (draining_) return;  // the drainer re-checks the queue after each send
   draining_ = true;
+  std::string body;
   while (!items_.empty() && items_.front().wait_seq <= durable_seq_) {
     Item item = std::move(items_.front());
     items_.pop_front();
-    if (auto it = failed_.find(item.wait_seq); it != failed_.end()) {
-      item.body = it->second;
-      failed_.erase(it);
+    while (!failed_.empty() && failed_.front().to < item.wait_seq) failed_.pop_front();
+    if (item.success) {
+      if (!failed_.empty() && failed_.front().from <= item.wait_seq) {
+        item.body = failed_.front().error_ack;
+      } else {
+        body.clear();
+        AppendPubAck(body, ack_prefix_, item.wait_seq, false);
+        item.body.swap(body);
+      }
     }
     lock.unlock();
     if (!item.reply.empty()) publisher_->Publish(item.reply, "", "", item.body);
+    if (item.success) body.swap(item.body);  // keeps the buffer for the next ack
     lock.lock();
   }
   draining_ = false;
@@ -144,7 +183,7 @@ Stream::~Stream() { Close(false); }
 
 void Stream::SyncUsageLocked() {
   if (!env_.usage) return;
-  int64_t bytes = store_ && !closed_ ? static_cast<int64_t>(store_->State().bytes) : 0;
+  int64_t bytes = store_ && !closed_ ? static_cast<int64_t>(store_->StoredBytes()) : 0;
   int64_t delta = bytes - reported_bytes_;
   if (delta == 0) return;
   reported_bytes_ = bytes;
@@ -163,8 +202,25 @@ store::StoreConfig Stream::StoreConfigFor(const StreamConfig& c) const {
   sc.limits.discard = c.discard == Discard::kNew ? store::DiscardPolicy::kNew : store::DiscardPolicy::kOld;
   sc.limits.discard_new_per_subject = c.discard_new_per_subject;
   sc.sync_interval_ns = env_.sync_interval_ns;
+  // Sync "always": one write(2) per fsync round instead of one per message
+  // (an unacknowledged message may then be lost by a process crash).
+  sc.write_buffer_bytes = 1 << 20;
   sc.committer = env_.committer;
+  if (c.storage == Storage::kFile && env_.sync_interval_ns == 0) {
+    // Once per sync round, on the committer's thread: release the acks.
+    sc.on_durable_seq = [acks = acks_, sender = env_.ack_sender, name = c.name](uint64_t seq,
+                                                                                 const store::Status& status) {
+      uint64_t covered = acks->MarkDurable(
+          seq, status.ok() ? std::string()
+                           : FormatErrorAck(name, MakeError(ErrorId::kStreamStoreFailed, status.ToString())));
+      // A few acks (synchronous publishers) leave from here at once; a big
+      // round's go to the sender thread, so the next fsync need not wait.
+      if (sender && covered > kInlineAckLimit) sender->Wake(acks);
+      else acks->Drain();
+    };
+  }
   sc.clock = env_.clock;
+  if (c.allow_msg_ttl) sc.message_ttl = MessageTtlNs;  // rebuilds the TTL index at open
   if (env_.log) {
     auto log = env_.log;
     std::string prefix = "stream " + c.name + ": ";
@@ -222,6 +278,7 @@ std::shared_ptr<Stream> Stream::Create(const StreamEnv& env, const std::string& 
   std::shared_ptr<Stream> s(new Stream(env, dir));
   std::lock_guard lock(s->mu_);
   s->name_ = config.name;
+  s->acks_->SetAckPrefix(PubAckPrefix(s->name_, env.domain));
   s->config_ = config;
   s->created_ns_ = s->NowNs();
   s->dedup_.SetWindow(config.duplicate_window_ns);
@@ -267,6 +324,7 @@ std::shared_ptr<Stream> Stream::Open(const StreamEnv& env, const std::string& di
   }
   Normalize(s->config_);
   s->name_ = s->config_.name;
+  s->acks_->SetAckPrefix(PubAckPrefix(s->name_, env.domain));
   s->created_ns_ = meta.value("created", int64_t{0});
   s->dedup_.SetWindow(s->config_.duplicate_window_ns);
   if (!s->OpenStore(error)) return nullptr;
@@ -355,6 +413,10 @@ bool Stream::Deliver(router::Subscription&, const router::Message& message) {
   return true;
 }
 
+bool Stream::WatermarkAcks() const {
+  return config_.storage == Storage::kFile && env_.sync_interval_ns == 0;
+}
+
 std::string Stream::SuccessAck(uint64_t seq, bool duplicate) const {
   return FormatPubAck(name_, env_.domain, seq, duplicate);
 }
@@ -377,10 +439,6 @@ void Stream::HandlePublish(const router::Message& m) {
   {
     std::unique_lock lock(mu_);
     if (closed_ || !store_) return;
-    ++t_publish_depth;
-    struct DepthGuard {
-      ~DepthGuard() { --t_publish_depth; }
-    } guard;
     const bool want_ack = !m.reply.empty() && !config_.no_ack;
     auto fail = [&](ErrorId id, std::string_view detail = {}) {
       if (want_ack) acks_->Push(last_appended_seq_, std::string(m.reply), ErrorAck(MakeError(id, detail)));
@@ -396,6 +454,12 @@ void Stream::HandlePublish(const router::Message& m) {
         if (auto v = HeaderValue(h, "Nats-Expected-Stream"); v && *v != name_) {
           fail(ErrorId::kStreamNotMatch);
           ok = false;
+        }
+        if (ok && !config_.allow_msg_ttl) {  // nats-server checks this before dedup
+          if (auto ttl = MessageTtlSeconds(h); ttl && *ttl != 0) {
+            fail(ErrorId::kMessageTtlDisabled);
+            ok = false;
+          }
         }
         if (ok) msg_id = HeaderValue(h, "Nats-Msg-Id");
         if (ok && msg_id && !msg_id->empty()) {
@@ -468,6 +532,23 @@ void Stream::HandlePublish(const router::Message& m) {
         fail(ErrorId::kInsufficientResources);
         ok = false;
       }
+      std::string ttl_headers;  // the block with Nats-TTL raised to the marker TTL
+      if (ok && !h.empty()) {  // an invalid value is 10165 even where TTLs are off (2.11)
+        auto ttl = MessageTtlSeconds(h);
+        if (!ttl) {
+          fail(ErrorId::kMessageTtlInvalid);
+          ok = false;
+        } else if (*ttl != 0) {
+          // nats-server: with markers, a TTL is at least the marker TTL (so a
+          // marker is never missed), except with max_msgs_per_subject 1.
+          int64_t floor_s = config_.subject_delete_marker_ttl_ns / kSecondNs;
+          if (*ttl > 0 && floor_s > 0 && config_.max_msgs_per_subject != 1 && *ttl < floor_s) {
+            *ttl = floor_s;
+            ttl_headers = ReplaceHeader(h, kMessageTtlHeader, std::to_string(*ttl));
+          }
+          options.ttl_ns = *ttl < 0 ? -1 : *ttl * kSecondNs;
+        }
+      }
       if (ok) {
         if (config_.retention == Retention::kInterest && !HasInterestLocked(m.subject)) {
           // Nobody would ever consume it: the sequence is used, nothing stored.
@@ -482,15 +563,10 @@ void Stream::HandlePublish(const router::Message& m) {
         }
       }
       if (ok) {
-        std::shared_ptr<AckQueue> acks = acks_;
-        std::string stream_name = name_;
-        auto on_durable = [acks, stream_name](uint64_t seq, const store::Status& status) {
-          acks->MarkDurable(seq, status.ok() ? std::string()
-                                             : FormatErrorAck(stream_name, MakeError(ErrorId::kStreamStoreFailed,
-                                                                                     status.ToString())));
-          if (t_publish_depth == 0) acks->Drain();
-        };
-        auto result = store_->Append(m.subject, h, m.payload, std::move(on_durable), options);
+        // File storage with sync "always": the store's watermark report
+        // (StoreConfigFor) releases the ack; otherwise it is durable at once.
+        auto result = store_->Append(m.subject, ttl_headers.empty() ? h : std::string_view(ttl_headers), m.payload,
+                                     {}, options);
         appended = result.ok();
         if (!result.ok()) {
           if (result.status().code() == store::StatusCode::kWrongLastSequence) {
@@ -520,14 +596,17 @@ void Stream::HandlePublish(const router::Message& m) {
             req.keep = 1;
             (void)store_->Purge(req);
           }
-          if (want_ack) acks_->Push(seq, std::string(m.reply), SuccessAck(seq, false));
+          if (!WatermarkAcks()) acks_->MarkDurable(seq, "");
+          if (want_ack) acks_->PushSuccess(seq, std::string(m.reply));
         }
         SyncUsageLocked();
       }
     }
   }
-  if (env_.ack_sender) env_.ack_sender->Wake(acks_);
-  else acks_->Drain();
+  // Success acks of file streams usually wait for the fsync round, which
+  // wakes the sender itself: no wake-up per publish.
+  if (!env_.ack_sender) acks_->Drain();
+  else if (acks_->HasReady()) env_.ack_sender->Wake(acks_);
   if (appended) {
     for (auto& c : Consumers()) c->Kick();
   }
@@ -681,17 +760,7 @@ ApiError Stream::DeleteMessage(uint64_t seq, bool /*no_erase: the store never ov
   return {};
 }
 
-int64_t Stream::RunExpiry(int64_t now_ns) {
-  std::lock_guard lock(mu_);
-  if (closed_ || !store_ || config_.max_age_ns <= 0) return 0;
-  int64_t next = store_->NextExpiry();
-  if (next != 0 && next <= now_ns) {
-    store_->ExpireOld(now_ns);
-    SyncUsageLocked();
-    next = store_->NextExpiry();
-  }
-  return next;
-}
+// RunExpiry (age, TTL, subject delete markers): stream_ttl.cc.
 
 // ---- consumers ----
 
@@ -753,10 +822,12 @@ store::StatusOr<store::StoredMessage> Stream::LoadSeq(uint64_t seq) {
   return store_->Load(seq);
 }
 
-uint64_t Stream::CountMatching(const std::vector<std::string>& filters, uint64_t start) {
+uint64_t Stream::CountMatching(const std::vector<std::string>& filters, uint64_t start,
+                               store::StoreState* state) {
   std::lock_guard lock(mu_);
   if (closed_ || !store_) return 0;
   store::StoreState st = store_->State();
+  if (state) *state = st;
   if (start > st.last_seq || st.msgs == 0) return 0;
   if (start <= st.first_seq) {
     if (filters.empty()) return st.msgs;

@@ -5,12 +5,13 @@
 //
 // Publish path and acknowledgements. Deliver() runs on the publisher's event
 // loop: under mu_ it checks the headers, dedups and appends. The PubAck is
-// queued in append order in an AckQueue and sent only when the store's
-// durable callback for that sequence (or a later one) has run; errors and
-// duplicates wait behind the acks of earlier appends. So a publisher's acks
-// leave in its publish order, and a success ack leaves only after the fsync
-// that covers the message (with sync_interval or memory storage the store
-// calls back at once).
+// queued in append order in an AckQueue and sent only when the store has
+// reported that sequence durable (file storage with sync "always": the
+// store's once-per-round on_durable_seq watermark; with sync_interval or
+// memory storage at once, after the append); errors and duplicates wait
+// behind the acks of earlier appends. So a publisher's acks leave in its
+// publish order, and a success ack leaves only after the fsync that covers
+// the message.
 //
 // Locks: mu_ (config, dedup, subscriptions, the store handle) is taken
 // before AckQueue::mu_; no lock of ours is held while Publisher::Publish
@@ -50,11 +51,12 @@ class AckQueue;
 class Consumer;
 class Dispatcher;
 
-// The thread that sends the acks queued on event-loop threads. Acks must not
-// be published from an event loop: a loop stages its output until the end of
-// its batch, so an ack staged there could be overtaken by a later ack that
-// the committer thread publishes straight away. Every ack therefore leaves
-// from a non-loop thread: the committer's (durable callbacks) or this one.
+// The thread that sends the acks queued on event-loop threads and those of
+// big fsync rounds. Acks must not be published from an event loop: a loop
+// stages its output until the end of its batch, so an ack staged there could
+// be overtaken by a later ack that the committer thread publishes straight
+// away. Every ack therefore leaves from a non-loop thread: the committer's
+// (rounds of at most a few appends) or this one.
 class AckSender {
  public:
   AckSender();
@@ -98,30 +100,50 @@ struct StreamEnv {
   store::Clock* clock = nullptr;  // nullptr: the system clock
   std::function<void(std::string_view)> log;
   Dispatcher* dispatcher = nullptr;  // nullptr: no consumers (tests)
+  int64_t max_payload = 1024 * 1024;  // the server's max_payload (push rate-limit burst)
 };
 
 // PubAcks of one stream waiting for their fsync, in publish order.
+// Readiness is a watermark: the store reports "durable up to seq N" once per
+// sync round (StoreConfig::on_durable_seq) and every queued ack waiting for
+// a sequence <= N may leave. Success acks are formatted when they leave.
 class AckQueue {
  public:
   explicit AckQueue(Publisher* publisher) : publisher_(publisher) {}
+  // The PubAck text before `, "seq":N` ({"stream":"X" plus the domain); set
+  // once, before the first PushSuccess.
+  void SetAckPrefix(std::string prefix) { ack_prefix_ = std::move(prefix); }
   // Queues a reply that may leave once everything up to wait_seq is durable.
   void Push(uint64_t wait_seq, std::string reply, std::string body);
-  // The store reported seq durable (or failed with `error`).
-  void MarkDurable(uint64_t seq, std::string error_ack);
+  // Queues the success PubAck of the append with sequence seq; it becomes
+  // the error ack of a failure report covering seq instead.
+  void PushSuccess(uint64_t seq, std::string reply);
+  // The store reported everything up to seq durable, or (error_ack not
+  // empty) every append above the previous report and up to seq failed.
+  // Returns how many sequences the report newly covers.
+  uint64_t MarkDurable(uint64_t seq, std::string error_ack);
+  // Whether the first queued reply may leave now.
+  bool HasReady();
   // Sends every ready reply; safe to call re-entrantly (one drainer at a time).
   void Drain();
 
  private:
   struct Item {
     uint64_t wait_seq;
+    bool success;  // the append's own PubAck (formatted when it leaves)
     std::string reply;
     std::string body;
   };
+  struct FailedRange {
+    uint64_t from, to;
+    std::string error_ack;
+  };
   Publisher* publisher_;
+  std::string ack_prefix_;
   std::mutex mu_;  // guards everything below
   std::deque<Item> items_;
   uint64_t durable_seq_ = 0;
-  std::unordered_map<uint64_t, std::string> failed_;  // seq -> error ack replacing its success ack
+  std::deque<FailedRange> failed_;  // appends whose success ack becomes error_ack, ascending
   bool draining_ = false;
 };
 
@@ -159,7 +181,8 @@ class Stream final : public router::SubscriberSink, public std::enable_shared_fr
   ApiError GetMessage(const MessageQuery& query, store::StoredMessage& out);
   ApiError DeleteMessage(uint64_t seq, bool no_erase);
   store::StoreState State();
-  // Age expiry: runs ExpireOld when due and returns the next expiry (0: none).
+  // Age and per-message TTL expiry: runs the store's Expire when due, places
+  // subject delete markers (stream_ttl.cc) and returns the next expiry (0: none).
   int64_t RunExpiry(int64_t now_ns);
   // Closes the store (pending acks are sent) and, with remove_files, deletes the directory.
   void Close(bool remove_files);
@@ -180,7 +203,9 @@ class Stream final : public router::SubscriberSink, public std::enable_shared_fr
   // Store access for consumers. filters empty: every subject.
   store::StatusOr<store::StoredMessage> LoadNextMatching(const std::vector<std::string>& filters, uint64_t start);
   store::StatusOr<store::StoredMessage> LoadSeq(uint64_t seq);
-  uint64_t CountMatching(const std::vector<std::string>& filters, uint64_t start);
+  // With `state`, the store state the count was taken at (same lock).
+  uint64_t CountMatching(const std::vector<std::string>& filters, uint64_t start,
+                         store::StoreState* state = nullptr);
   // The newest message of each subject matching filters, ascending.
   std::vector<uint64_t> LastPerSubject(const std::vector<std::string>& filters);
   uint64_t LastMatching(const std::vector<std::string>& filters);  // 0: none
@@ -202,10 +227,16 @@ class Stream final : public router::SubscriberSink, public std::enable_shared_fr
   bool HasInterestLocked(std::string_view subject);
   std::string ErrorAck(const ApiError& error) const;
   std::string SuccessAck(uint64_t seq, bool duplicate) const;
+  // File storage with sync "always": acks are released by the store's
+  // per-round watermark (mu_ held); else an append is durable at once.
+  bool WatermarkAcks() const;
   int64_t NowNs();
   store::StoreConfig StoreConfigFor(const StreamConfig& config) const;
   // Reports the change of this stream's stored bytes to env_.usage.
   void SyncUsageLocked();
+  // Replaces an expired last message of its subject with a MaxAge marker
+  // (or deletes it); true when a marker was appended. stream_ttl.cc.
+  bool PlaceMarkerLocked(const store::ExpiredLast& held);
 
   const StreamEnv env_;
   const std::string dir_;

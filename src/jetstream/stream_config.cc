@@ -70,6 +70,8 @@ ApiError ParseStreamConfig(const json& body, StreamConfig& out) {
   r.Bool("deny_delete", out.deny_delete);
   r.Bool("deny_purge", out.deny_purge);
   r.Bool("allow_rollup_hdrs", out.allow_rollup_hdrs);
+  r.Bool("allow_msg_ttl", out.allow_msg_ttl);
+  r.Int("subject_delete_marker_ttl", out.subject_delete_marker_ttl_ns);
   r.Uint("first_seq", out.first_seq);
   std::string compression = "none";
   r.Enum("compression", compression, {{"none", std::string("none")}, {"s2", std::string("s2")}});
@@ -100,9 +102,6 @@ ApiError ParseStreamConfig(const json& body, StreamConfig& out) {
   if (const json* v = r.Get("subject_transform"); v && !(v->is_object() && v->empty()))
     out.unsupported.push_back("stream subject transforms");
   if (const json* v = r.Get("republish"); v && !(v->is_object() && v->empty())) out.unsupported.push_back("republish");
-  if (const json* v = r.Get("allow_msg_ttl"); v && *v == true) out.unsupported.push_back("per-message TTL");
-  if (const json* v = r.Get("subject_delete_marker_ttl"); v && v->is_number() && v->get<double>() != 0)
-    out.unsupported.push_back("subject delete markers");
   if (const json* v = r.Get("template_owner"); v && v->is_string() && !v->get<std::string>().empty())
     out.unsupported.push_back("stream templates");
   if (r.bad) return MakeError(ErrorId::kInvalidJson);
@@ -120,6 +119,15 @@ void Normalize(StreamConfig& c) {
   if (c.duplicate_window_ns == 0) {
     c.duplicate_window_ns = kDefaultDuplicateWindowNs;
     if (c.max_age_ns != 0 && c.max_age_ns < kDefaultDuplicateWindowNs) c.duplicate_window_ns = c.max_age_ns;
+  }
+  // nats-server 2.11 outside pedantic mode: markers need TTLs and rollups
+  // (a marker rolls up its subject), so it switches them on.
+  if (c.subject_delete_marker_ttl_ns >= kSecondNs) {
+    c.allow_msg_ttl = true;
+    if (!c.allow_rollup_hdrs) {
+      c.allow_rollup_hdrs = true;
+      c.deny_purge = false;
+    }
   }
 }
 
@@ -143,6 +151,9 @@ ApiError Validate(const StreamConfig& c, bool create) {
     if (c.discard != Discard::kNew) return invalid("discard new per subject requires discard new policy to be set");
     if (c.max_msgs_per_subject <= 0) return invalid("discard new per subject requires max msgs per subject > 0");
   }
+  if (c.subject_delete_marker_ttl_ns > 0 && c.subject_delete_marker_ttl_ns < kSecondNs)
+    return invalid("subject delete marker TTL must be at least 1 second");
+  if (c.subject_delete_marker_ttl_ns < 0) return invalid("subject delete marker TTL must not be negative");
   if (c.deny_purge && c.allow_rollup_hdrs) return invalid("roll-ups require the purge permission");
   if (c.mirror_direct) return invalid("stream has no mirror but does have mirror direct");
   if (create && c.sealed) return invalid("stream configuration for create can not be sealed");
@@ -171,6 +182,7 @@ ApiError ValidateUpdate(const StreamConfig& o, const StreamConfig& n) {
   if (o.sealed && !n.sealed) return invalid("stream configuration update can not unseal a sealed stream");
   if (o.deny_delete && !n.deny_delete) return invalid("stream configuration update can not cancel deny message deletes");
   if (o.deny_purge && !n.deny_purge) return invalid("stream configuration update can not cancel deny purge");
+  if (o.allow_msg_ttl && !n.allow_msg_ttl) return invalid("message TTL status can not be disabled");
   return {};
 }
 
@@ -203,6 +215,8 @@ nlohmann::ordered_json ToJson(const StreamConfig& c) {
   j["allow_rollup_hdrs"] = c.allow_rollup_hdrs;
   j["consumer_limits"] = c.consumer_limits.is_null() ? nlohmann::ordered_json::object()
                                                      : nlohmann::ordered_json::parse(c.consumer_limits.dump());
+  j["allow_msg_ttl"] = c.allow_msg_ttl;
+  if (c.subject_delete_marker_ttl_ns != 0) j["subject_delete_marker_ttl"] = c.subject_delete_marker_ttl_ns;
   if (!c.metadata.empty()) j["metadata"] = c.metadata;
   return j;
 }

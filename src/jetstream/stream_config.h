@@ -42,6 +42,12 @@ struct StreamConfig {
   bool deny_delete = false;
   bool deny_purge = false;
   bool allow_rollup_hdrs = false;
+  // Per-message TTL (2.11, ADR-43): `Nats-TTL` headers accepted; once on it
+  // cannot be turned off. A marker TTL > 0 turns on subject delete markers
+  // (and, as nats-server does outside pedantic mode, allow_msg_ttl and
+  // rollups, clearing deny_purge: see Normalize).
+  bool allow_msg_ttl = false;
+  int64_t subject_delete_marker_ttl_ns = 0;
   uint64_t first_seq = 0;
   std::map<std::string, std::string> metadata;
   nlohmann::json placement;        // echoed as sent (null: omitted)
@@ -52,10 +58,12 @@ struct StreamConfig {
 
 inline constexpr int64_t kDefaultDuplicateWindowNs = 120'000'000'000;
 inline constexpr int64_t kMinWindowNs = 100'000'000;
+inline constexpr int64_t kSecondNs = 1'000'000'000;
 
 // Parses a request body. Wrong types or enum values: 10025.
 ApiError ParseStreamConfig(const nlohmann::json& body, StreamConfig& out);
-// Applies nats-server's defaults (subjects, 0 → -1 limits, duplicate window).
+// Applies nats-server's defaults (subjects, 0 → -1 limits, duplicate window,
+// what subject delete markers switch on).
 void Normalize(StreamConfig& config);
 // Checks a normalised config on its own (not against other streams).
 // create: sealed is refused, replicas > 1 is 10074.

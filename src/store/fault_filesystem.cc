@@ -13,11 +13,16 @@ class FaultFile final : public File {
   StatusOr<size_t> Write(std::string_view data) override {
     std::lock_guard<std::mutex> lock(fs_->mu_);
     if (!writable_) return IoError("write on a read-only file " + path_);
+    if (fs_->fail_writes_ > 0) {
+      fs_->fail_writes_--;
+      return IoError("write " + path_ + ": Input/output error (injected)");
+    }
     size_t n = data.size();
     if (fs_->short_writes_ && n > 1) n = (n + 1) / 2;
     uint64_t used = fs_->UsedBytesLocked();
     if (fs_->space_limit_ != UINT64_MAX) {
       uint64_t room = used >= fs_->space_limit_ ? 0 : fs_->space_limit_ - used;
+      if (inode_->reserved > inode_->data.size()) room += inode_->reserved - inode_->data.size();
       if (room == 0) return Status(StatusCode::kNoSpace, "write " + path_ + ": No space left on device");
       n = std::min<uint64_t>(n, room);
     }
@@ -44,6 +49,18 @@ class FaultFile final : public File {
   Status Truncate(uint64_t size) override {
     std::lock_guard<std::mutex> lock(fs_->mu_);
     inode_->data.resize(size);
+    inode_->reserved = std::min<uint64_t>(inode_->reserved, size);  // like ftruncate: frees space past the end
+    return Status::Ok();
+  }
+  Status Reserve(uint64_t offset, uint64_t len) override {
+    std::lock_guard<std::mutex> lock(fs_->mu_);
+    if (!writable_) return IoError("fallocate on a read-only file " + path_);
+    uint64_t now = std::max<uint64_t>(inode_->data.size(), inode_->reserved);
+    uint64_t want = std::max(now, offset + len);
+    if (fs_->space_limit_ != UINT64_MAX && fs_->UsedBytesLocked() + (want - now) > fs_->space_limit_) {
+      return Status(StatusCode::kNoSpace, "fallocate " + path_ + ": No space left on device");
+    }
+    inode_->reserved = want;
     return Status::Ok();
   }
   StatusOr<uint64_t> Size() override {
@@ -65,7 +82,7 @@ std::string FaultFileSystem::Parent(const std::string& path) {
 
 uint64_t FaultFileSystem::UsedBytesLocked() const {
   uint64_t used = 0;
-  for (const auto& [name, inode] : entries_) used += inode->data.size();
+  for (const auto& [name, inode] : entries_) used += std::max<uint64_t>(inode->data.size(), inode->reserved);
   return used;
 }
 
@@ -176,6 +193,10 @@ std::unique_ptr<FaultFileSystem> FaultFileSystem::CloneAfter(Crash kind, uint64_
 void FaultFileSystem::FailSyncs(int count) {
   std::lock_guard<std::mutex> lock(mu_);
   fail_syncs_ = count;
+}
+void FaultFileSystem::FailWrites(int count) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fail_writes_ = count;
 }
 void FaultFileSystem::SetSpaceLimit(uint64_t bytes) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -9,10 +9,13 @@
 // since the last SyncDir come back as they were). CloneAfter(kProcessCrash)
 // keeps everything (the kernel still has it), like SIGKILL.
 //
-// Faults: FailSyncs(n) makes the next n Sync()/SyncDir() calls fail with EIO;
+// Faults: FailSyncs(n) makes the next n Sync()/SyncDir() calls fail with EIO
+// (FailWrites(n): the next n Write() calls);
 // SetSpaceLimit(bytes) makes writes beyond that many bytes in total fail with
 // ENOSPC (after a short write of what still fits); SetShortWrites(true) makes
 // every write write at most half of what it was given (at least one byte).
+// Reserve() allocates space like fallocate(KEEP_SIZE): it counts against the
+// limit, and writes into reserved space never fail for lack of it.
 #pragma once
 
 #include <map>
@@ -31,6 +34,7 @@ class FaultFileSystem final : public FileSystem {
   struct Inode {
     std::string data;
     std::string durable;  // content as of the last completed Sync()
+    uint64_t reserved = 0;  // Reserve()d space: the inode uses max(data.size(), reserved) bytes
   };
 
   FaultFileSystem() = default;
@@ -49,6 +53,7 @@ class FaultFileSystem final : public FileSystem {
   std::unique_ptr<FaultFileSystem> CloneAfter(Crash kind, uint64_t torn_tail_seed = 0);
 
   void FailSyncs(int count);
+  void FailWrites(int count);  // the next count Write() calls fail with EIO
   void SetSpaceLimit(uint64_t bytes);  // UINT64_MAX: unlimited
   void SetShortWrites(bool on);
 
@@ -67,6 +72,7 @@ class FaultFileSystem final : public FileSystem {
   std::map<std::string, std::shared_ptr<Inode>> durable_entries_;  // as of SyncDir
   std::map<std::string, bool> dirs_;
   int fail_syncs_ = 0;
+  int fail_writes_ = 0;
   uint64_t space_limit_ = UINT64_MAX;
   bool short_writes_ = false;
   uint64_t syncs_ = 0;

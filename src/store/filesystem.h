@@ -34,6 +34,15 @@ class File {
   virtual Status Sync() = 0;
   virtual Status Truncate(uint64_t size) = 0;
   virtual StatusOr<uint64_t> Size() = 0;
+  // Allocates disk space for [offset, offset + len) without changing the
+  // file's size (fallocate FALLOC_FL_KEEP_SIZE), so later writes there cannot
+  // fail for lack of space. kNoSpace when the disk is full (nothing
+  // allocated); kInvalidArgument when the filesystem cannot do it.
+  virtual Status Reserve(uint64_t offset, uint64_t len) {
+    (void)offset;
+    (void)len;
+    return InvalidArgument("space reservation is not supported");
+  }
 };
 
 // Writes all of data, retrying short writes; fails on the first error.

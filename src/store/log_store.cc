@@ -80,6 +80,7 @@ void LogStore::RemoveSlot(Segment& seg, size_t idx) {
     if (seq == info.last) info.last = seq - 1;
   }
   if (seq == first_seq_) first_seq_ = seq + 1;  // a lower bound; AfterRemovals resolves it
+  if (!ttl_.empty()) ttl_.Remove(seq);
 }
 
 void LogStore::AfterRemovals() {
@@ -209,6 +210,7 @@ StatusOr<AppendResult> LogStore::Append(std::string_view subject, std::string_vi
                                         const AppendOptions& options) {
   std::vector<Callback> inline_cbs;
   AppendResult result;
+  bool write_failed = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return Closed();
@@ -265,27 +267,44 @@ StatusOr<AppendResult> LogStore::Append(std::string_view subject, std::string_vi
     int64_t ts = options.timestamp_ns != 0 ? options.timestamp_ns : clock_->NowNs();
     ts = std::max(ts, last_ts_);
     uint64_t seq = next_seq_;
-    std::string buf;
-    if (io_->persistent()) {
-      for (uint64_t d : drop) EncodeMarker(&buf, RecordType::kTombstone, d, ts);
-    } else {
-      // The memory backend keeps no markers.
-    }
-    size_t msg_at = buf.size();
-    EncodeMessage(&buf, seq, ts, subject, headers, payload);
-    Status st = EnsureActive(seq, ts, buf.size());
+    // Tombstones of the per-subject drops (file backend), then the message.
+    const size_t markers = io_->persistent() ? drop.size() * kRecordHeaderSize : 0;
+    const size_t total = markers + rec_len;
+    Status st = EnsureActive(seq, ts, total);
     if (!st.ok()) return st;
-    uint64_t offset = io_->ActiveSize() + msg_at;
-    bool unusable = false;
-    st = io_->AppendActive(buf, &unusable);
-    if (unusable) needs_roll_ = true;
-    if (!st.ok()) {
-      if (config_.log) config_.log("append failed: " + st.ToString());
-      return st;
+    uint64_t offset = io_->ActiveSize() + markers;
+    uint32_t crc = 0;
+    auto encode = [&](std::string* out) {
+      size_t at = out->size();
+      if (markers > 0) {
+        for (uint64_t d : drop) EncodeMarker(out, RecordType::kTombstone, d, ts);
+      }
+      EncodeMessage(out, seq, ts, subject, headers, payload);
+      crc = GetU32(out->data() + at + markers + 4);
+    };
+    if (std::string* direct = io_->BeginAppend(total, &st)) {
+      encode(direct);  // straight into the write buffer: no extra copy
+      io_->EndAppend(total);
+    } else {
+      if (!st.ok()) {
+        if (config_.log) config_.log("append failed: " + st.ToString());
+        return st;
+      }
+      std::string& buf = append_scratch_;  // reused: no allocation per append
+      buf.clear();
+      if (buf.capacity() > (1u << 20)) std::string().swap(buf);  // a huge message's buffer is not kept
+      encode(&buf);
+      bool unusable = false;
+      st = io_->AppendActive(buf, &unusable);
+      if (unusable) needs_roll_ = true;
+      if (!st.ok()) {
+        if (config_.log) config_.log("append failed: " + st.ToString());
+        return st;
+      }
     }
     if (io_->persistent()) active_->tombstones.insert(active_->tombstones.end(), drop.begin(), drop.end());
     active_->last_record_offset = offset;
-    active_->last_record_crc = GetU32(buf.data() + msg_at + 4);
+    active_->last_record_crc = crc;
     active_->size = io_->ActiveSize();
     // The bytes are written: update the index.
     for (uint64_t d : drop) {
@@ -315,13 +334,22 @@ StatusOr<AppendResult> LogStore::Append(std::string_view subject, std::string_vi
     if (first_seq_ == 0 || msgs_ == 1) first_seq_ = seq;
     next_seq_ = seq + 1;
     last_ts_ = ts;
+    if (options.ttl_ns > 0) ttl_.Add(seq, ts + options.ttl_ns);
+    else if (options.ttl_ns < 0) ttl_.AddNever(seq);
     write_gen_++;
     if (!drop.empty()) AfterRemovals();
     if (RemoveOldestForLimits() > 0) AfterRemovals();
     NoteWrite(seq, std::move(on_durable), &inline_cbs);
     result = AppendResult{seq, ts};
+    // A buffered write that failed (the buffer filled, or the segment rolled)
+    // fails every unacknowledged append, this one included.
+    write_failed = HandleDeferredWriteErrorLocked(&inline_cbs);
   }
   for (Callback& c : inline_cbs) c.cb(c.seq, c.status);
+  if (write_failed) {
+    std::lock_guard<std::mutex> lock(mu_);
+    PublishDoneLocked();
+  }
   return result;
 }
 
@@ -400,6 +428,7 @@ uint64_t LogStore::PurgeBelow(uint64_t floor, Status* st) {
     subjects_.clear();
     free_ids_.clear();
     subjects_version_++;
+    ttl_.Clear();
     msgs_ = 0;
     bytes_ = 0;
     next_seq_ = floor;
@@ -477,37 +506,7 @@ StatusOr<uint64_t> LogStore::Purge(const PurgeRequest& req) {
   return purged;
 }
 
-uint64_t LogStore::ExpireOld(int64_t now_ns) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (closed_ || limits_.max_age_ns <= 0) return 0;
-  int64_t cutoff = now_ns - limits_.max_age_ns;
-  uint64_t removed = 0;
-  Located loc;
-  while (FirstLive(&loc)) {
-    Segment& seg = *loc.seg;
-    // The resident timestamp is rounded down to the ms: decide from it when
-    // it is clear, read the record when the message is within 1 ms of the cutoff.
-    int64_t lo = seg.base_ts + int64_t{seg.slots[loc.idx].ts_ms} * 1'000'000;
-    if (lo > cutoff) break;
-    if (lo + 999'999 > cutoff && ExactTs(seg, loc.idx) > cutoff) break;
-    RemoveSlot(seg, loc.idx);
-    first_seq_ = seg.base_seq + loc.idx + 1;
-    removed++;
-  }
-  if (removed > 0) {
-    floor_dirty_ = true;
-    AfterRemovals();
-    ScheduleSyncLocked();
-  }
-  return removed;
-}
-
-int64_t LogStore::NextExpiry() {
-  std::lock_guard<std::mutex> lock(mu_);
-  Located loc;
-  if (limits_.max_age_ns <= 0 || !FirstLive(&loc)) return 0;
-  return ExactTs(*loc.seg, loc.idx) + limits_.max_age_ns;
-}
+// ExpireOld, Expire and NextExpiry: log_store_ttl.cc.
 
 Status LogStore::UpdateLimits(const StreamLimits& limits) {
   {

@@ -22,6 +22,7 @@
 #include "store/group_commit.h"
 #include "store/segment_io.h"
 #include "store/store.h"
+#include "store/ttl_index.h"
 
 namespace sluice::store {
 
@@ -43,7 +44,9 @@ class LogStore final : public MessageStore, public SyncTarget {
   Status Delete(uint64_t seq) override;
   StatusOr<uint64_t> Purge(const PurgeRequest& request) override;
   StoreState State() override;
+  uint64_t StoredBytes() override;
   uint64_t ExpireOld(int64_t now_ns) override;
+  ExpiryResult Expire(int64_t now_ns, bool hold_last_of_subject) override;
   int64_t NextExpiry() override;
   Status UpdateLimits(const StreamLimits& limits) override;
   Status Sync() override;
@@ -53,6 +56,10 @@ class LogStore final : public MessageStore, public SyncTarget {
   Status Close() override;
 
   void RunSyncRound() override;
+
+  // Refills the TTL index from the live messages' headers (config.message_ttl)
+  // after recovery (log_store_ttl.cc).
+  void RebuildTtlIndex();
 
  private:
   struct Segment {
@@ -71,6 +78,7 @@ class LogStore final : public MessageStore, public SyncTarget {
     uint32_t last_record_crc = 0;
     std::vector<uint64_t> tombstones;  // file backend: tombstone records in this segment (for its checkpoint)
     uint64_t floor = 0;                // highest floor record in this segment
+    bool write_failed = false;         // a buffered write of it failed: never checkpointed (recovery scans it)
   };
   struct SubjectInfo {
     const std::string* name = nullptr;  // key of subject_ids_; nullptr when the id is free
@@ -125,6 +133,16 @@ class LogStore final : public MessageStore, public SyncTarget {
   uint64_t PurgeBelow(uint64_t floor, Status* st);
   std::string BuildCheckpoint(const Segment& seg, uint64_t covered_len);
   void WithdrawUndurable();
+  // A failed fsync or buffered write: fails every unacknowledged append
+  // (their callbacks go to cbs), withdraws their messages, rolls the segment.
+  void FailUndurableLocked(const Status& st, std::vector<Callback>* cbs);
+  // Takes a deferred (buffered) write error from io_ and fails as above.
+  bool HandleDeferredWriteErrorLocked(std::vector<Callback>* cbs);
+  void MarkWriteFailedLocked(const DeferredWriteError& e);
+  // After callbacks of a failure ran: lets Sync/WaitDurable see it.
+  void PublishDoneLocked();
+  // Delivers the queued watermark_events_ (sync_mu_ held, mu_ not).
+  void ReportWatermark();
   Status FinishMutation(std::unique_lock<std::mutex>& lock, Status st);
 
   StoreConfig config_;
@@ -159,6 +177,7 @@ class LogStore final : public MessageStore, public SyncTarget {
   uint64_t lost_msgs_ = 0;
   uint64_t lost_bytes_ = 0;
   std::vector<uint64_t> lost_seqs_;
+  TtlIndex ttl_;  // per-message TTLs of live messages (log_store_ttl.cc)
 
   // Durability bookkeeping.
   uint64_t write_gen_ = 0;    // every record write bumps it
@@ -172,6 +191,10 @@ class LogStore final : public MessageStore, public SyncTarget {
   Status last_sync_error_;
   std::vector<std::pair<uint64_t, uint64_t>> withdrawn_;  // sequence ranges failed by an fsync (newest 64)
   std::deque<PendingAck> pending_;
+  // Reports for config_.on_durable_seq, queued under mu_ in the order the
+  // state changed and delivered by SyncPending under sync_mu_.
+  std::vector<std::pair<uint64_t, Status>> watermark_events_;
+  std::string append_scratch_;  // Append encodes its records here (mu_ held)
   bool sync_scheduled_ = false;
   GroupCommitter* committer_ = nullptr;
   std::unique_ptr<GroupCommitter> own_committer_;

@@ -240,6 +240,11 @@ StoreState LogStore::State() {
   return st;
 }
 
+uint64_t LogStore::StoredBytes() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return bytes_;
+}
+
 uint64_t LogStore::IndexMemoryBytes() {
   std::lock_guard<std::mutex> lock(mu_);
   uint64_t total = sizeof(*this);

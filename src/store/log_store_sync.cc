@@ -66,6 +66,8 @@ size_t LogStore::SyncPending() {
     std::string bytes;
   };
   std::vector<Pending> checkpoints;
+  DeferredWriteError deferred;
+  bool nothing_to_do = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     sync_scheduled_ = false;
@@ -74,24 +76,33 @@ size_t LogStore::SyncPending() {
     target_gen = write_gen_;
     target_seq = next_seq_ - 1;
     io_->PlanSync(&plan);
+    deferred = io_->TakeDeferredError();
     if (io_->persistent()) {
       for (auto& seg : segments_) {
-        if (seg->sealed && !seg->checkpointed) {
+        if (seg->sealed && !seg->checkpointed && !seg->write_failed) {
           checkpoints.push_back(Pending{seg->id, seg->size, BuildCheckpoint(*seg, seg->size)});
         }
       }
-      if (active_ != nullptr && active_->size >= active_->checkpointed_size + config_.checkpoint_bytes) {
+      if (active_ != nullptr && !active_->write_failed &&
+          active_->size >= active_->checkpointed_size + config_.checkpoint_bytes) {
         checkpoints.push_back(Pending{active_->id, active_->size, BuildCheckpoint(*active_, active_->size)});
       }
     }
-    if (target_gen == durable_gen_ && plan.files.empty() && !plan.dir && !plan.parent_dir && checkpoints.empty()) {
+    if (deferred.status.ok() && target_gen == durable_gen_ && plan.files.empty() && !plan.dir && !plan.parent_dir &&
+        checkpoints.empty()) {
       done_gen_ = durable_gen_;
       done_seq_ = durable_seq_ = std::max(durable_seq_, target_seq);
       durable_cv_.notify_all();
-      return 0;
+      nothing_to_do = true;
     }
   }
-  Status st = io_->ExecuteSync(plan);
+  if (nothing_to_do) {
+    ReportWatermark();
+    return 0;
+  }
+  // A buffered write that failed lost records this round was to cover: the
+  // round fails as a failed fsync would.
+  Status st = deferred.status.ok() ? io_->ExecuteSync(plan) : deferred.status;
   std::vector<std::pair<uint32_t, uint64_t>> written;
   if (st.ok()) {
     for (Pending& c : checkpoints) {
@@ -107,6 +118,9 @@ size_t LogStore::SyncPending() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (st.ok()) {
+      // A buffered write that failed while this round ran withdrew what it
+      // was to cover (failed_seq_ >= target_seq): nothing to report then.
+      if (target_seq > durable_seq_ && target_seq > failed_seq_) watermark_events_.emplace_back(target_seq, Status::Ok());
       durable_gen_ = std::max(durable_gen_, target_gen);
       durable_seq_ = std::max(durable_seq_, target_seq);
       while (!pending_.empty() && pending_.front().gen <= target_gen) {
@@ -121,34 +135,79 @@ size_t LogStore::SyncPending() {
         }
       }
     } else {
-      last_sync_error_ = st;
-      if (config_.log) config_.log("fsync failed: " + st.ToString());
+      if (!deferred.status.ok()) MarkWriteFailedLocked(deferred);
       if (config_.sync_interval_ns == 0) {
-        // Nothing written since the last good fsync can be trusted: fail
-        // those appends (no acknowledgement), withdraw their messages, and
-        // continue in a new segment.
-        for (PendingAck& p : pending_) cbs.push_back(Callback{std::move(p.cb), p.seq, st});
-        pending_.clear();
-        WithdrawUndurable();
+        FailUndurableLocked(st, &cbs);
       } else {
+        last_sync_error_ = st;
+        if (config_.log) config_.log("fsync failed: " + st.ToString());
         io_->RestoreSync(plan);
+        failed_gen_ = write_gen_;
+        failed_seq_ = next_seq_ - 1;
+        needs_roll_ = true;
       }
-      failed_gen_ = write_gen_;
-      failed_seq_ = next_seq_ - 1;
-      needs_roll_ = true;
     }
     if (write_gen_ > durable_gen_ && write_gen_ > failed_gen_) ScheduleSyncLocked();
   }
   for (Callback& c : cbs) c.cb(c.seq, c.status);
+  ReportWatermark();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    done_gen_ = durable_gen_;
-    done_seq_ = durable_seq_;
-    done_failed_gen_ = failed_gen_;
-    done_failed_seq_ = failed_seq_;
-    durable_cv_.notify_all();
+    PublishDoneLocked();
   }
   return cbs.size();
+}
+
+void LogStore::ReportWatermark() {
+  if (!config_.on_durable_seq) return;
+  std::vector<std::pair<uint64_t, Status>> events;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    events.swap(watermark_events_);
+  }
+  for (auto& [seq, st] : events) config_.on_durable_seq(seq, st);
+}
+
+void LogStore::PublishDoneLocked() {
+  done_gen_ = durable_gen_;
+  done_seq_ = durable_seq_;
+  done_failed_gen_ = failed_gen_;
+  done_failed_seq_ = failed_seq_;
+  durable_cv_.notify_all();
+}
+
+void LogStore::FailUndurableLocked(const Status& st, std::vector<Callback>* cbs) {
+  last_sync_error_ = st;
+  if (config_.log) config_.log("fsync or write failed: " + st.ToString());
+  // Nothing written since the last good fsync can be trusted: fail those
+  // appends (no acknowledgement), withdraw their messages, and continue in a
+  // new segment.
+  for (PendingAck& p : pending_) cbs->push_back(Callback{std::move(p.cb), p.seq, st});
+  pending_.clear();
+  WithdrawUndurable();
+  failed_gen_ = write_gen_;
+  failed_seq_ = next_seq_ - 1;
+  needs_roll_ = true;
+  if (failed_seq_ > durable_seq_) {
+    watermark_events_.emplace_back(failed_seq_, st);
+    ScheduleSyncLocked(/*now=*/true);  // a round delivers the report (a failed write outside a round)
+  }
+}
+
+void LogStore::MarkWriteFailedLocked(const DeferredWriteError& e) {
+  for (auto& seg : segments_) {
+    if (seg->id != e.segment) continue;
+    seg->size = e.file_size;  // its index must not describe bytes the file lacks
+    seg->write_failed = true;
+  }
+}
+
+bool LogStore::HandleDeferredWriteErrorLocked(std::vector<Callback>* cbs) {
+  DeferredWriteError e = io_->TakeDeferredError();
+  if (e.status.ok()) return false;
+  MarkWriteFailedLocked(e);
+  FailUndurableLocked(e.status, cbs);
+  return true;
 }
 
 void LogStore::WithdrawUndurable() {
@@ -382,9 +441,13 @@ Status LogStore::Recover(FileSystem& fs, const std::string& dir) {
 
 StatusOr<std::unique_ptr<MessageStore>> OpenFileStore(const std::string& dir, const StoreConfig& config,
                                                       FileSystem& fs) {
-  auto store = std::make_unique<LogStore>(config, NewFileSegmentIo(fs, dir));
+  // Buffered writes only with sync "always": with sync_interval an append is
+  // reported durable at once and must reach the kernel at once.
+  uint64_t buffer = config.sync_interval_ns == 0 ? config.write_buffer_bytes : 0;
+  auto store = std::make_unique<LogStore>(config, NewFileSegmentIo(fs, dir, buffer));
   Status st = store->Recover(fs, dir);
   if (!st.ok()) return st;
+  if (config.message_ttl) store->RebuildTtlIndex();
   return std::unique_ptr<MessageStore>(std::move(store));
 }
 

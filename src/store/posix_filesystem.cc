@@ -70,6 +70,14 @@ class PosixFile final : public File {
     if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return ErrnoStatus(errno, "ftruncate", path_);
     return Status::Ok();
   }
+  Status Reserve(uint64_t offset, uint64_t len) override {
+    while (::fallocate(fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset), static_cast<off_t>(len)) != 0) {
+      if (errno == EINTR) continue;
+      if (errno == EOPNOTSUPP || errno == ENOSYS) return InvalidArgument("fallocate unsupported on " + path_);
+      return ErrnoStatus(errno, "fallocate", path_);
+    }
+    return Status::Ok();
+  }
   StatusOr<uint64_t> Size() override {
     struct stat st;
     if (::fstat(fd_, &st) != 0) return ErrnoStatus(errno, "fstat", path_);

@@ -58,10 +58,16 @@ ParseResult ParseRecord(std::string_view buf, RecordView* out) {
   const char* p = buf.data();
   uint32_t len = GetU32(p + 8);
   uint8_t type = static_cast<uint8_t>(p[12]);
+  uint8_t flags = static_cast<uint8_t>(p[13]);
   uint16_t subject = GetU16(p + 14);
   uint32_t headers = GetU32(p + 32);
   if (len < kRecordHeaderSize || len > kMaxRecordSize || type < 1 || type > 3 ||
       static_cast<uint64_t>(subject) + headers + kRecordHeaderSize > len) {
+    return ParseResult::kBadLength;
+  }
+  // Only what EncodeMessage / EncodeMarker write is a record: flags 0, and a
+  // tombstone or floor without a body (found by fuzz/fuzz_store_record.cc).
+  if (flags != 0 || (type != static_cast<uint8_t>(RecordType::kMessage) && len != kRecordHeaderSize)) {
     return ParseResult::kBadLength;
   }
   if (buf.size() < len) return ParseResult::kTruncated;

@@ -16,6 +16,14 @@
 
 namespace sluice::store {
 
+// A buffered write that failed after the appends it held had returned (see
+// FileSegmentIo's write buffer): those records are not in the file.
+struct DeferredWriteError {
+  Status status;          // ok: none
+  uint32_t segment = 0;   // the segment whose buffer was lost
+  uint64_t file_size = 0; // what that segment's file holds (whole records)
+};
+
 // The files a sync round must fsync, captured under the store mutex.
 struct SyncPlan {
   std::vector<std::shared_ptr<File>> files;
@@ -32,12 +40,27 @@ class SegmentIo {
   // Appends bytes to the active segment. On failure the segment is left as it
   // was before the call, or *unusable is set (the tail could not be cut back:
   // the store must start a new segment before writing again).
+  // With a write buffer the bytes may stay in memory until the next PlanSync
+  // (or until the buffer fills, or the segment rolls): ReadAt serves them,
+  // and space for them is reserved first, so a full disk still fails here.
+  // A later failure of that write is reported by TakeDeferredError().
   virtual Status AppendActive(std::string_view bytes, bool* unusable) = 0;
+  // The same without a copy, when buffering: returns the write buffer, to
+  // which the caller appends exactly n bytes and then calls EndAppend(n).
+  // nullptr with *st ok: not buffering, use AppendActive; with *st not ok
+  // (kNoSpace): the append is refused.
+  virtual std::string* BeginAppend(size_t n, Status* st) {
+    (void)n;
+    *st = Status::Ok();
+    return nullptr;
+  }
+  virtual void EndAppend(size_t n) { (void)n; }
   virtual uint64_t ActiveSize() const = 0;
   virtual Status ReadAt(uint32_t segment, uint64_t offset, size_t len, std::string* out) = 0;
   // Forgets a segment whose messages are all gone (the file is removed).
   virtual void DropSegment(uint32_t segment) = 0;
-  // Moves the dirty files into plan (under the mutex) and fsyncs them (without).
+  // Writes buffered bytes, then moves the dirty files into plan (under the
+  // mutex); ExecuteSync fsyncs them (without).
   virtual void PlanSync(SyncPlan* plan) = 0;
   virtual Status ExecuteSync(const SyncPlan& plan) = 0;
   // Marks what a failed plan covered dirty again (the next round retries it).
@@ -47,10 +70,15 @@ class SegmentIo {
   // The store's directory was just created: its entry in the parent must be
   // made durable by the next sync round.
   virtual void MarkDirectoryNew() {}
+  // The first buffered write that failed since the last call (status ok: none).
+  virtual DeferredWriteError TakeDeferredError() { return {}; }
 };
 
 std::unique_ptr<SegmentIo> NewMemorySegmentIo();
-std::unique_ptr<SegmentIo> NewFileSegmentIo(FileSystem& fs, std::string dir);
+// write_buffer_bytes > 0: appends collect in memory and reach the file in one
+// write per sync round (or when this many bytes are buffered); 0: each
+// append is written at once.
+std::unique_ptr<SegmentIo> NewFileSegmentIo(FileSystem& fs, std::string dir, uint64_t write_buffer_bytes = 0);
 
 // File names inside a store directory.
 std::string SegmentFileName(uint32_t id);     // "00000001.log"

@@ -11,7 +11,8 @@
 // as Append returns ok. It is durable (survives power loss) only once an
 // fsync covers it; the DurableCallback passed to Append tells when:
 //   * sync_interval == 0 ("always", the default): the callback runs after the
-//     fsync that covers the append (and, for a new segment, after the fsync of
+//     fsync that covers the append (with write_buffer_bytes, the append is
+//     written to its file by that round, just before the fsync) (and, for a new segment, after the fsync of
 //     its directory). Appends that arrive while an fsync runs share the next
 //     one (group commit). The callback runs on the sync thread (the
 //     GroupCommitter's, or the caller's thread inside SyncPending()), in
@@ -105,7 +106,25 @@ struct StoreConfig {
   // checkpoint_bytes of new data.
   uint64_t segment_bytes = 32ull << 20;
   uint64_t checkpoint_bytes = 8ull << 20;
+  // File backend with sync "always": > 0 lets appends collect in a memory
+  // buffer (up to this many bytes) that reaches the segment file in one
+  // write(2) per sync round. Such an append is visible at once (loads read
+  // the buffer) and its space is reserved on disk first (a full disk still
+  // fails the append), but until its round writes it a process crash loses
+  // it: acknowledged messages are never affected. 0: write(2) per append.
+  uint64_t write_buffer_bytes = 0;
+  // File backend with sync "always": a watermark instead of (or besides) a
+  // DurableCallback per append. Called on the sync thread after sync rounds,
+  // in order, never concurrently: (seq, ok) means every append up to seq is
+  // durable; (seq, error) means every append above the previous report and
+  // up to seq failed (withdrawn, never to be acknowledged). Same thread
+  // rules as a DurableCallback.
+  std::function<void(uint64_t seq, const Status& status)> on_durable_seq;
   Clock* clock = nullptr;  // nullptr: SystemClock()
+  // Per-message TTL: the TTL (ns; < 0 never, 0 none) a stored message's
+  // header block carries. When set, opening a file store rebuilds the TTL
+  // timer index from the headers of the live messages that have headers.
+  std::function<int64_t(std::string_view headers)> message_ttl;
   // Reports of recovery events (torn tails cut, corrupt records skipped,
   // indexes rebuilt) and write failures, one line each. May be empty.
   std::function<void(std::string_view)> log;
@@ -131,6 +150,11 @@ struct AppendOptions {
   std::optional<uint64_t> expected_last_seq;          // the stream's last_seq
   std::optional<uint64_t> expected_last_subject_seq;  // last seq of expected_subject (0: none stored)
   std::string expected_subject;                       // empty: the message's own subject
+  // Per-message TTL (nats-server 2.11 `Nats-TTL`): > 0 the message expires
+  // ttl_ns after its timestamp (Expire removes it, driven by the owner's
+  // timer, never by a scan); < 0 it never expires, not even by max_age;
+  // 0 none. Kept in the store's timer index (store/ttl_index.h).
+  int64_t ttl_ns = 0;
 };
 
 struct AppendResult {
@@ -141,6 +165,18 @@ struct AppendResult {
 // Called once per successful Append when the message is durable (or with the
 // error that prevented it). See the header comment for the thread.
 using DurableCallback = std::function<void(uint64_t seq, const Status&)>;
+
+// What Expire did. held: due messages that were the last of their subject
+// and were kept (hold_last_of_subject), oldest first; the owner replaces each
+// with a subject delete marker (which rolls it up) or deletes it.
+struct ExpiredLast {
+  uint64_t seq = 0;
+  std::string subject;
+};
+struct ExpiryResult {
+  uint64_t removed = 0;
+  std::vector<ExpiredLast> held;
+};
 
 struct PurgeRequest {
   std::string filter;          // empty: every subject; wildcards allowed
@@ -179,12 +215,20 @@ class MessageStore {
   virtual StatusOr<uint64_t> Purge(const PurgeRequest& request) = 0;
 
   virtual StoreState State() = 0;
+  // StoreState::bytes alone, without the rest of State()'s work (the
+  // publish path reports it after every append).
+  virtual uint64_t StoredBytes() = 0;
 
-  // Age expiry: removes every message with timestamp <= now - max_age.
+  // Age and TTL expiry: removes every message with timestamp <= now -
+  // max_age (except those whose TTL is "never") and every message whose
+  // per-message TTL is due (found in the timer index, not by a scan).
   // Returns how many were removed. The owner calls it from a timer.
   virtual uint64_t ExpireOld(int64_t now_ns) = 0;
-  // When the oldest message will expire (ns since the epoch); 0 when nothing
-  // will (empty stream or no max_age).
+  // The same; with hold_last_of_subject (subject delete markers) a due
+  // message that is the last one left of its subject is kept and reported.
+  virtual ExpiryResult Expire(int64_t now_ns, bool hold_last_of_subject) = 0;
+  // When the next message will expire by age or TTL (ns since the epoch); 0
+  // when nothing will (empty stream, no max_age and no TTL).
   virtual int64_t NextExpiry() = 0;
   // Replaces the limits and enforces them now (stream update).
   virtual Status UpdateLimits(const StreamLimits& limits) = 0;

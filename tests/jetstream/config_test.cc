@@ -65,11 +65,18 @@ TEST(StreamConfig, ValidationTable) {
       {R"({"name":"A","compression":"s2"})", 10052, "stream compression are not supported by this server yet"},
       {R"({"name":"A","compression":"none","metadata":{"k":"v"},"first_seq":5})", 0, ""},
       {R"({"name":"A","unknown_field":1})", 0, ""},
+      // Found by fuzz/fuzz_jetstream_json.cc: a float outside int64 was cast
+      // (undefined behaviour) before the whole-number check.
+      {R"({"name":"A","max_msgs":6e65})", 10025, "invalid JSON"},
+      {R"({"name":"A","max_msgs":-1e19})", 10025, "invalid JSON"},
+      {R"({"name":"A","max_msgs":9223372036854775808})", 10025, "invalid JSON"},
   };
   for (const auto& c : cases) {
     ApiError e = Check(c.body);
     EXPECT_EQ(e.err_code, c.err_code) << c.body << " -> " << e.description;
-    if (c.err_code != 0) EXPECT_EQ(e.description, c.text) << c.body;
+    if (c.err_code != 0) {
+      EXPECT_EQ(e.description, c.text) << c.body;
+    }
   }
 }
 

@@ -10,7 +10,9 @@ namespace {
 
 using testing::TempDir;
 
-enum class Backend { kMemory, kFileFault, kFilePosix };
+// The *Buffered backends collect appends in a write buffer (one write(2) per
+// sync round, see StoreConfig::write_buffer_bytes).
+enum class Backend { kMemory, kFileFault, kFilePosix, kFileFaultBuffered, kFilePosixBuffered };
 
 class ConformanceTest : public ::testing::TestWithParam<Backend> {
  protected:
@@ -22,14 +24,21 @@ class ConformanceTest : public ::testing::TestWithParam<Backend> {
     c.clock = &clock_;
     c.segment_bytes = 4096;  // many segments, so segment skipping and rolls are exercised
     c.checkpoint_bytes = 2048;
-    c.manual_sync = GetParam() == Backend::kFileFault;
+    c.manual_sync = GetParam() == Backend::kFileFault || GetParam() == Backend::kFileFaultBuffered;
+    if (GetParam() == Backend::kFileFaultBuffered || GetParam() == Backend::kFilePosixBuffered) {
+      c.write_buffer_bytes = 1024;  // smaller than a segment: both flush paths run
+    }
     return c;
   }
   void Open() {
     switch (GetParam()) {
       case Backend::kMemory: store_ = NewMemoryStore(Config()); break;
-      case Backend::kFileFault: store_ = testing::MustOpen("/s", Config(), fault_fs_); break;
-      case Backend::kFilePosix: store_ = testing::MustOpen(dir_.path() + "/s", Config(), PosixFileSystem()); break;
+      case Backend::kFileFault:
+      case Backend::kFileFaultBuffered: store_ = testing::MustOpen("/s", Config(), fault_fs_); break;
+      case Backend::kFilePosix:
+      case Backend::kFilePosixBuffered:
+        store_ = testing::MustOpen(dir_.path() + "/s", Config(), PosixFileSystem());
+        break;
     }
     ASSERT_NE(store_, nullptr);
   }
@@ -446,12 +455,15 @@ TEST_P(ConformanceTest, IndexMemoryIsSmall) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ConformanceTest,
-                         ::testing::Values(Backend::kMemory, Backend::kFileFault, Backend::kFilePosix),
+                         ::testing::Values(Backend::kMemory, Backend::kFileFault, Backend::kFilePosix,
+                                           Backend::kFileFaultBuffered, Backend::kFilePosixBuffered),
                          [](const ::testing::TestParamInfo<Backend>& i) {
                            switch (i.param) {
                              case Backend::kMemory: return "Memory";
                              case Backend::kFileFault: return "FileOnFaultFs";
                              case Backend::kFilePosix: return "FileOnDisk";
+                             case Backend::kFileFaultBuffered: return "FileOnFaultFsBuffered";
+                             case Backend::kFilePosixBuffered: return "FileOnDiskBuffered";
                            }
                            return "x";
                          });

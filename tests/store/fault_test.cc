@@ -179,12 +179,14 @@ TEST(FaultTest, NewSegmentNeedsItsDirectorySynced) {
 // Randomized power loss: appends, deletes, syncs and checkpoints at random;
 // at random moments the power goes; every acknowledged record must be back,
 // intact, and new sequences must come after every acknowledged one.
+// Odd seeds buffer appends (StoreConfig::write_buffer_bytes).
 TEST(FaultTest, RandomizedPowerLoss) {
   for (uint64_t seed = 1; seed <= 40; ++seed) {
     std::mt19937_64 rng(seed);
     FaultFileSystem fs;
     StoreConfig c = ManualConfig(1024 + rng() % 8192);
     c.checkpoint_bytes = 512 + rng() % 4096;
+    if (seed % 2) c.write_buffer_bytes = 256 + rng() % 4096;
     auto s = testing::MustOpen("/s", c, fs);
     Acks acks;
     std::set<uint64_t> deleted;
@@ -232,6 +234,7 @@ TEST(FaultTest, PowerLossWhileAppending) {
     c.committer = &committer;
     c.segment_bytes = 16 * 1024;
     c.checkpoint_bytes = 4096;
+    if (round % 2) c.write_buffer_bytes = 8192;
     auto s = testing::MustOpen("/s", c, fs);
     Acks acks;
     std::atomic<bool> stop{false};
@@ -254,6 +257,115 @@ TEST(FaultTest, PowerLossWhileAppending) {
     for (uint64_t q : durable) ASSERT_TRUE(r->Load(q).ok()) << q;
     EXPECT_GT(r->Append("w", "", "x")->seq, *durable.rbegin());
   }
+}
+
+// Write buffer: appends reach the file in the sync round, are readable
+// before that, and a full disk still refuses the append itself.
+TEST(FaultTest, BufferedAppendsAreWrittenByTheSyncRound) {
+  FaultFileSystem fs;
+  StoreConfig c = ManualConfig();
+  c.write_buffer_bytes = 1 << 20;
+  auto s = testing::MustOpen("/s", c, fs);
+  Acks acks;
+  for (int i = 1; i <= 20; ++i) ASSERT_TRUE(s->Append("a", "", testing::Payload(i, 100), acks.cb()).ok());
+  std::string seg;
+  ASSERT_TRUE(fs.ReadWhole("/s/" + SegmentFileName(1), &seg));
+  EXPECT_EQ(seg.size(), kSegmentHeaderSize);  // nothing written yet
+  EXPECT_EQ(s->Load(7)->payload, testing::Payload(7, 100));  // served from the buffer
+  EXPECT_EQ(s->LoadLast("a")->seq, 20u);
+  EXPECT_EQ(s->SyncPending(), 20u);
+  EXPECT_EQ(acks.ok().size(), 20u);
+  ASSERT_TRUE(fs.ReadWhole("/s/" + SegmentFileName(1), &seg));
+  EXPECT_GT(seg.size(), 20u * 100);
+  auto power = fs.CloneAfter(FaultFileSystem::Crash::kPowerLoss);
+  EXPECT_EQ(testing::MustOpen("/s", c, *power)->State().msgs, 20u);
+}
+
+// Space is reserved ahead of the buffer (64 KiB at least), so the disk may
+// fill a little earlier; the append that finds no space is refused itself.
+TEST(FaultTest, BufferedFullDiskRefusesThenResumes) {
+  FaultFileSystem fs;
+  StoreConfig c = ManualConfig();
+  c.write_buffer_bytes = 4096;
+  auto s = testing::MustOpen("/s", c, fs);
+  for (int i = 1; i <= 10; ++i) ASSERT_TRUE(s->Append("a", "", testing::Payload(i, 100)).ok());
+  ASSERT_TRUE(s->Sync().ok());
+  fs.SetSpaceLimit(1);  // no new space at all; what is reserved stays usable
+  uint64_t last = 10;
+  StatusOr<AppendResult> r = s->Append("a", "", testing::Payload(last + 1, 100));
+  while (r.ok()) {
+    ASSERT_EQ(r->seq, ++last);
+    ASSERT_LT(last, 100000u);
+    r = s->Append("a", "", testing::Payload(last + 1, 100));
+  }
+  EXPECT_EQ(r.status().code(), StatusCode::kNoSpace);
+  EXPECT_EQ(s->State().last_seq, last);
+  EXPECT_EQ(s->Load(last)->payload, testing::Payload(last, 100));
+  ASSERT_TRUE(s->Sync().ok());  // the reserved space takes the buffered records
+  fs.SetSpaceLimit(UINT64_MAX);
+  r = s->Append("a", "", testing::Payload(last + 1, 100));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->seq, last + 1);
+  ASSERT_TRUE(s->Sync().ok());
+  s.reset();
+  s = testing::MustOpen("/s", c, fs);
+  EXPECT_EQ(s->State().msgs, last + 1);
+  EXPECT_EQ(s->State().lost_msgs, 0u);
+  EXPECT_EQ(s->Load(last)->payload, testing::Payload(last, 100));
+}
+
+// A buffered write that fails after its appends returned fails them like a
+// failed fsync: no acknowledgement, messages withdrawn, a new segment.
+TEST(FaultTest, FailedBufferedWriteFailsTheUnacknowledged) {
+  FaultFileSystem fs;
+  StoreConfig c = ManualConfig();
+  c.write_buffer_bytes = 1 << 20;
+  auto s = testing::MustOpen("/s", c, fs);
+  Acks acks;
+  for (int i = 1; i <= 5; ++i) ASSERT_TRUE(s->Append("a", "", testing::Payload(i, 50), acks.cb()).ok());
+  EXPECT_EQ(s->SyncPending(), 5u);
+  for (int i = 6; i <= 8; ++i) ASSERT_TRUE(s->Append("a", "", testing::Payload(i, 50), acks.cb()).ok());
+  fs.FailWrites(1);
+  EXPECT_EQ(s->SyncPending(), 3u);
+  for (int i = 6; i <= 8; ++i) EXPECT_EQ(acks.done[i].code(), StatusCode::kIoError);
+  EXPECT_EQ(s->WaitDurable(7).code(), StatusCode::kIoError);
+  EXPECT_FALSE(s->Load(7).ok());
+  EXPECT_EQ(s->Load(5)->payload, testing::Payload(5, 50));
+  StatusOr<AppendResult> r = s->Append("a", "", testing::Payload(9, 50), acks.cb());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->seq, 9u);
+  EXPECT_EQ(s->SyncPending(), 1u);
+  EXPECT_TRUE(acks.done[9].ok());
+  s.reset();
+  s = testing::MustOpen("/s", c, fs);
+  EXPECT_EQ(s->State().msgs, 6u);
+  EXPECT_EQ(s->State().last_seq, 9u);
+  EXPECT_EQ(s->State().lost_msgs, 0u);
+  EXPECT_EQ(s->Load(9)->payload, testing::Payload(9, 50));
+}
+
+// The same when the buffer fills inside Append: the failure reaches every
+// unacknowledged append at once, the current one included.
+TEST(FaultTest, FailedBufferedWriteInsideAppend) {
+  FaultFileSystem fs;
+  StoreConfig c = ManualConfig();
+  c.write_buffer_bytes = 1000;
+  auto s = testing::MustOpen("/s", c, fs);
+  Acks acks;
+  ASSERT_TRUE(s->Append("a", "", testing::Payload(1, 100), acks.cb()).ok());
+  EXPECT_EQ(s->SyncPending(), 1u);
+  fs.FailWrites(1);
+  uint64_t n = 1;
+  while (acks.done.size() == 1) {  // until the buffer's write fails
+    ++n;
+    ASSERT_TRUE(s->Append("a", "", testing::Payload(n, 100), acks.cb()).ok());
+    ASSERT_LT(n, 100u);
+  }
+  for (uint64_t q = 2; q <= n; ++q) EXPECT_EQ(acks.done[q].code(), StatusCode::kIoError) << q;
+  EXPECT_EQ(s->State().msgs, 1u);
+  ASSERT_TRUE(s->Append("a", "", testing::Payload(n + 1, 100), acks.cb()).ok());
+  ASSERT_TRUE(s->Sync().ok());
+  EXPECT_TRUE(acks.done[n + 1].ok());
 }
 
 }  // namespace

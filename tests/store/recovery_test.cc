@@ -1,6 +1,9 @@
 // Recovery and corruption: every case of docs/storage-format.md.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
+#include "store/crc32c.h"
 #include "store/record_format.h"
 #include "store/segment_io.h"
 #include "store_test_util.h"
@@ -229,6 +232,33 @@ TEST_F(RecoveryTest, SegmentCreatedButNeverWritten) {
   EXPECT_EQ(s->State().msgs, 10u);
   EXPECT_FALSE(fs_.Exists(Seg(2)));
   EXPECT_EQ(s->Append("sub.1", "", "x")->seq, 11u);
+}
+
+// Found by fuzz/fuzz_store_record.cc: a record with non-zero flags, or a
+// marker with a body, decoded (with a valid CRC) although no writer makes one
+// and it did not re-encode to the same bytes. Such records are corrupt now.
+TEST(RecordFormat, OnlyWhatTheEncoderWritesDecodes) {
+  auto reseal = [](std::string& rec) {
+    uint32_t crc = Crc32cExtend(0, rec.data() + 8, rec.size() - 8);
+    std::memcpy(rec.data() + 4, &crc, 4);
+  };
+  RecordView view;
+  std::string msg;
+  EncodeMessage(&msg, 1, 5, "orders.1", "NATS/1.0\r\nNats-TTL: 5\r\n\r\n", "hello");
+  ASSERT_EQ(ParseRecord(msg, &view), ParseResult::kOk);
+  std::string flagged = msg;
+  flagged[13] = 0x4c;
+  reseal(flagged);
+  EXPECT_EQ(ParseRecord(flagged, &view), ParseResult::kBadLength);
+
+  std::string tomb;
+  EncodeMarker(&tomb, RecordType::kTombstone, 7, 5);
+  ASSERT_EQ(ParseRecord(tomb, &view), ParseResult::kOk);
+  std::string with_body = tomb + "x";
+  const uint32_t len = static_cast<uint32_t>(with_body.size());
+  std::memcpy(with_body.data() + 8, &len, 4);
+  reseal(with_body);
+  EXPECT_EQ(ParseRecord(with_body, &view), ParseResult::kBadLength);
 }
 
 }  // namespace

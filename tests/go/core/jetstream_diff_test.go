@@ -14,7 +14,7 @@ package core
 //     ("total", "errors") are compared by type only and "level" [2.11] is
 //     dropped. DIRECT.GET's Nats-Time-Stamp header is compared by presence.
 //   - fields 2.11 adds that 2.9.10 lacks (DECISIONS.md: Sluice behaves as the
-//     advertised 2.11): "compression", "consumer_limits", "metadata", "ts",
+//     advertised 2.11): "compression", "consumer_limits", "metadata", "ts", "allow_msg_ttl",
 //     "reserved_memory", "reserved_storage" are dropped from both replies
 //     (a field is dropped only where 2.9.10 does not send it; when the
 //     reference has it, it is compared).
@@ -76,7 +76,7 @@ func startJSDiff(t *testing.T, extra string) *jsDiff {
 
 var volatileKeys = map[string]bool{"created": true, "ts": true, "first_ts": true, "last_ts": true, "time": true}
 var droppedKeys = map[string]bool{"server_id": true, "server_name": true, "cluster": true}
-var v211Keys = map[string]bool{"compression": true, "consumer_limits": true, "metadata": true, "ts": true,
+var v211Keys = map[string]bool{"compression": true, "consumer_limits": true, "metadata": true, "ts": true, "allow_msg_ttl": true,
 	"reserved_memory": true, "reserved_storage": true}
 
 // mask applies the documented masks to both decoded replies in place.

@@ -1,0 +1,196 @@
+#include "jetstream/msg_ttl.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+
+#include "jetstream/wire.h"
+
+namespace sluice::jetstream {
+namespace {
+
+constexpr int64_t kSecond = 1'000'000'000;
+
+// nats-server's parseInt64: decimal digits only, -1 for anything else.
+int64_t ParseDigits(std::string_view s) {
+  if (s.empty()) return -1;
+  int64_t n = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return -1;
+    if (n > (std::numeric_limits<int64_t>::max() - (c - '0')) / 10) return -1;
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// Go's time.ParseDuration, in its integer arithmetic: each component is
+// whole * unit plus the fraction's share of the unit truncated to a whole ns
+// (a running floating-point sum rounds differently: "0.5m" must be 30s).
+std::optional<int64_t> ParseGoDuration(std::string_view s) {
+  constexpr uint64_t kLimit = uint64_t{1} << 63;
+  bool negative = false;
+  if (!s.empty() && (s.front() == '-' || s.front() == '+')) {
+    negative = s.front() == '-';
+    s.remove_prefix(1);
+  }
+  if (s == "0") return 0;
+  if (s.empty()) return std::nullopt;
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  uint64_t total = 0;
+  while (!s.empty()) {
+    if (!(s.front() == '.' || is_digit(s.front()))) return std::nullopt;
+    // The whole part; more than 2^63 is an overflow.
+    uint64_t whole = 0;
+    size_t i = 0;
+    for (; i < s.size() && is_digit(s[i]); ++i) {
+      if (whole > kLimit / 10) return std::nullopt;
+      whole = whole * 10 + static_cast<uint64_t>(s[i] - '0');
+      if (whole > kLimit) return std::nullopt;
+    }
+    const bool had_whole = i > 0;
+    s.remove_prefix(i);
+    // The fraction: digits are kept while they fit, the rest ignored.
+    uint64_t frac = 0;
+    double scale = 1;
+    bool had_frac = false;
+    if (!s.empty() && s.front() == '.') {
+      s.remove_prefix(1);
+      size_t k = 0;
+      bool overflow = false;
+      for (; k < s.size() && is_digit(s[k]); ++k) {
+        if (overflow) continue;
+        if (frac > (kLimit - 1) / 10) {
+          overflow = true;
+          continue;
+        }
+        const uint64_t next = frac * 10 + static_cast<uint64_t>(s[k] - '0');
+        if (next > kLimit) {
+          overflow = true;
+          continue;
+        }
+        frac = next;
+        scale *= 10;
+      }
+      had_frac = k > 0;
+      s.remove_prefix(k);
+    }
+    if (!had_whole && !had_frac) return std::nullopt;
+    // The unit (required).
+    size_t u = 0;
+    while (u < s.size() && s[u] != '.' && !is_digit(s[u])) ++u;
+    const std::string_view unit_text = s.substr(0, u);
+    s.remove_prefix(u);
+    uint64_t unit;
+    if (unit_text == "ns") unit = 1;
+    else if (unit_text == "us" || unit_text == "\xC2\xB5s" || unit_text == "\xCE\xBCs") unit = 1'000;
+    else if (unit_text == "ms") unit = 1'000'000;
+    else if (unit_text == "s") unit = kSecond;
+    else if (unit_text == "m") unit = 60 * kSecond;
+    else if (unit_text == "h") unit = 3600 * kSecond;
+    else return std::nullopt;  // missing or unknown unit
+    if (whole > kLimit / unit) return std::nullopt;
+    uint64_t value = whole * unit;
+    if (frac > 0) {
+      value += static_cast<uint64_t>(static_cast<double>(frac) * (static_cast<double>(unit) / scale));
+      if (value > kLimit) return std::nullopt;
+    }
+    total += value;
+    if (total > kLimit) return std::nullopt;
+  }
+  if (negative) return total == kLimit ? std::numeric_limits<int64_t>::min() : -static_cast<int64_t>(total);
+  if (total > kLimit - 1) return std::nullopt;
+  return static_cast<int64_t>(total);
+}
+
+std::optional<int64_t> ParseMessageTtl(std::string_view value) {
+  if (EqualsIgnoreCase(value, "never")) return -1;
+  if (auto d = ParseGoDuration(value)) {
+    if (*d < kSecond) return std::nullopt;
+    return *d / kSecond;
+  }
+  int64_t n = ParseDigits(value);
+  if (n < 0) return std::nullopt;
+  return n;
+}
+
+std::optional<int64_t> MessageTtlSeconds(std::string_view headers) {
+  if (headers.empty()) return 0;
+  auto v = HeaderValue(headers, kMessageTtlHeader);
+  if (!v || v->empty()) return 0;
+  return ParseMessageTtl(*v);
+}
+
+int64_t MessageTtlNs(std::string_view headers) {
+  auto s = MessageTtlSeconds(headers);
+  if (!s || *s == 0) return 0;
+  if (*s < 0) return -1;
+  if (*s > std::numeric_limits<int64_t>::max() / kSecond) return std::numeric_limits<int64_t>::max() / 2;
+  return *s * kSecond;
+}
+
+std::string FormatGoSeconds(int64_t seconds) {
+  if (seconds == 0) return "0s";
+  std::string sign = seconds < 0 ? "-" : "";
+  uint64_t s = seconds < 0 ? static_cast<uint64_t>(-seconds) : static_cast<uint64_t>(seconds);
+  uint64_t h = s / 3600, m = (s % 3600) / 60, sec = s % 60;
+  if (h > 0) return fmt::format("{}{}h{}m{}s", sign, h, m, sec);
+  if (m > 0) return fmt::format("{}{}m{}s", sign, m, sec);
+  return fmt::format("{}{}s", sign, sec);
+}
+
+std::string MaxAgeMarkerHeaders(int64_t marker_ttl_ns) {
+  return fmt::format("NATS/1.0\r\n{}: MaxAge\r\n{}: {}\r\nNats-Rollup: sub\r\n\r\n", kMarkerReasonHeader,
+                     kMessageTtlHeader, FormatGoSeconds(marker_ttl_ns / kSecond));
+}
+
+std::string ReplaceHeader(std::string_view block, std::string_view name, std::string_view value) {
+  std::string out;
+  size_t pos = block.find("\r\n");
+  if (block.empty() || pos == std::string_view::npos) {
+    out = "NATS/1.0\r\n";
+    pos = block.size();
+  } else {
+    out.assign(block.substr(0, pos + 2));
+    pos += 2;
+  }
+  while (pos < block.size()) {
+    size_t end = block.find("\r\n", pos);
+    if (end == std::string_view::npos) end = block.size();
+    std::string_view line = block.substr(pos, end - pos);
+    pos = end + 2;
+    if (line.empty()) break;
+    std::string_view key = line.substr(0, line.find(':'));
+    while (!key.empty() && (key.back() == ' ' || key.back() == '\t')) key.remove_suffix(1);
+    if (key == name) continue;
+    out.append(line);
+    out.append("\r\n");
+  }
+  out.append(name);
+  out.append(": ");
+  out.append(value);
+  out.append("\r\n\r\n");
+  return out;
+}
+
+bool ExpiryPlacesMarker(std::string_view headers) {
+  if (headers.empty()) return true;
+  if (HeaderValue(headers, kMarkerReasonHeader)) return false;
+  auto op = HeaderValue(headers, "KV-Operation");
+  return !(op && *op == "PURGE");
+}
+
+}  // namespace sluice::jetstream
