@@ -39,15 +39,28 @@ bench: setup-test $(BUILD_DIR)/build.ninja
 $(FUZZ_DIR)/build.ninja:
 	CC=clang-16 CXX=clang++-16 cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_FUZZ=ON
 
-# Minutes of fuzzing under AddressSanitizer (FUZZ_SECONDS=300 by default).
-fuzz: setup-test $(FUZZ_DIR)/build.ninja
-	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_client_parser
-	mkdir -p $(FUZZ_DIR)/corpus && $(FUZZ_DIR)/fuzz_client_parser -max_total_time=$(FUZZ_SECONDS) -max_len=8192 $(FUZZ_DIR)/corpus fuzz/corpus/client_parser
+# The libFuzzer targets (fuzz/README.md): fuzz/fuzz_<name>.cc, seeds in
+# fuzz/corpus/<name>/. A crash leaves fuzz_<name>-crash-<hash> here.
+FUZZ_TARGETS := client_parser config_file jetstream_json headers store_record
+# fuzz_seconds_short(name): the client parser gets 15 s, the others 10 s each.
+fuzz_seconds_short = $(if $(filter client_parser,$(1)),15,10)
+# run_fuzzer(name, seconds, corpus dir)
+define run_fuzzer
+	mkdir -p $(3)/$(1) && $(FUZZ_DIR)/fuzz_$(1) -max_total_time=$(2) -timeout=10 -max_len=8192 \
+	  -artifact_prefix=fuzz_$(1)- $(3)/$(1) fuzz/corpus/$(1)
 
-# The short run that `make test` includes.
+endef
+
+# Minutes of fuzzing under AddressSanitizer: FUZZ_SECONDS (300 by default) for
+# each target in turn.
+fuzz: setup-test $(FUZZ_DIR)/build.ninja
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	$(foreach t,$(FUZZ_TARGETS),$(call run_fuzzer,$(t),$(FUZZ_SECONDS),$(FUZZ_DIR)/corpus))
+
+# The short run that `make test` includes (55 s in all).
 fuzz-short: $(FUZZ_DIR)/build.ninja
-	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_client_parser
-	mkdir -p $(FUZZ_DIR)/corpus-short && $(FUZZ_DIR)/fuzz_client_parser -max_total_time=30 -max_len=8192 $(FUZZ_DIR)/corpus-short fuzz/corpus/client_parser
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	$(foreach t,$(FUZZ_TARGETS),$(call run_fuzzer,$(t),$(call fuzz_seconds_short,$(t)),$(FUZZ_DIR)/corpus-short))
 
 clean:
 	rm -rf $(BUILD_DIR) $(FUZZ_DIR)

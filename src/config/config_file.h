@@ -27,6 +27,14 @@ struct Position {
 
 struct Value {
   enum class Kind { kBool, kInteger, kFloat, kString, kDateTime, kArray, kMap };
+  // Declared here, defaulted below the class: clang with libstdc++ cannot
+  // instantiate the implicit ones while `map` holds pairs of this type.
+  Value();
+  Value(const Value&);
+  Value(Value&&) noexcept;
+  Value& operator=(const Value&);
+  Value& operator=(Value&&) noexcept;
+  ~Value();
   Kind kind = Kind::kMap;
   bool boolean = false;
   int64_t integer = 0;        // kInteger (suffix already applied); kDateTime: Unix seconds
@@ -48,6 +56,13 @@ struct Value {
   const Value* Find(std::string_view key) const;
   static const char* KindName(Kind kind);
 };
+
+inline Value::Value() = default;
+inline Value::Value(const Value&) = default;
+inline Value::Value(Value&&) noexcept = default;
+inline Value& Value::operator=(const Value&) = default;
+inline Value& Value::operator=(Value&&) noexcept = default;
+inline Value::~Value() = default;
 
 struct ParseOptions {
   // nats-server does not report a referenced variable definition as an unknown
