@@ -1,12 +1,15 @@
-// Consumer: one pull consumer of a stream (jetstream-api.md §4, §7, §8), and
-// the Dispatcher thread that runs every consumer's deliveries, acks and timers.
+// Consumer: one consumer of a stream, pull (jetstream-api.md §4, §7, §8) or
+// push (a deliver subject), and the Dispatcher thread that runs every
+// consumer's deliveries, acks and timers.
 //
-// Threads: everything that sends (deliveries, status messages, AckSync
-// replies) runs on the Dispatcher thread, so a pull request's messages leave
-// in consumer-sequence order. Event loops (the ack subscription, the publish
+// Threads: everything that sends (deliveries, status messages, flow-control
+// requests, heartbeats, AckSync replies, advisories of deliveries) runs on
+// the Dispatcher thread, so a consumer's messages leave in consumer-sequence
+// order. Event loops (the ack and flow-control subscriptions, the publish
 // path) and the API thread only post tasks. Consumer::mu_ guards the state;
-// it is taken before Stream::mu_ (loads, removals) and never while
-// Publisher::Publish runs.
+// it is taken before Stream::mu_ (loads, removals) and before
+// Dispatcher::mu_ (arming a timer), and never while Publisher::Publish or
+// Router::RouteTo runs.
 //
 // On disk (durables of file streams): <stream dir>/obs/<name>.json holds the
 // config and the state (delivered sequences, pending acks with their delivery
@@ -23,12 +26,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "jetstream/consumer_config.h"
+#include "jetstream/consumer_timers.h"
 #include "jetstream/jetstream.h"
 #include "jetstream/stream.h"
 #include "router/router.h"
@@ -38,17 +43,31 @@ namespace sluice::jetstream {
 
 class Consumer;
 
+// The consumers' thread. It runs posted tasks, then the consumer timers that
+// are due (a deadline-ordered heap: a round costs O(due)), and re-checks the
+// deliver-subject interest of push consumers whenever the router's
+// subscriptions changed.
 class Dispatcher {
  public:
   explicit Dispatcher(store::Clock* clock);
   ~Dispatcher();
   void Post(std::function<void()> task);
-  void Watch(const std::shared_ptr<Consumer>& consumer);
+  // Calls consumer->OnTimer() once deadline_ns has passed (any thread). A
+  // consumer re-arms from OnTimer; stale entries are skipped there.
+  void ScheduleTimer(std::weak_ptr<Consumer> consumer, int64_t deadline_ns);
+  // Push consumers: CheckInterest() runs whenever the router's
+  // subscriptions changed (polled every kInterestPollMs while some push
+  // consumer has no subscriber, else at every round).
+  void WatchInterest(std::weak_ptr<Consumer> consumer, router::Router* router);
+  // Forces an interest check of every push consumer in the next round.
+  void RecheckInterest();
   void Wake();
   // Blocks until every task posted before ran (tests, shutdown).
   void Flush();
   void Stop();
   int64_t Now();
+  // Is the caller the dispatcher thread?
+  bool OnThread() const { return std::this_thread::get_id() == thread_.get_id(); }
   // Dispatcher thread only: commit this consumer's state after the batch.
   void MarkDirty(std::shared_ptr<Consumer> consumer);
   // Dispatcher thread only: its match cache for deliveries.
@@ -56,44 +75,69 @@ class Dispatcher {
   // Does anyone subscribe to subject? (dispatcher thread)
   bool HasInterest(router::Router& router, const std::string& subject);
 
+  static constexpr int64_t kInterestPollMs = 20;
+
  private:
+  struct Timer {
+    int64_t deadline;
+    std::weak_ptr<Consumer> consumer;
+  };
+  static bool Later(const Timer& a, const Timer& b) { return a.deadline > b.deadline; }
   void Run();
+  void CheckInterests();
+  void RunDueTimers();
+  void CommitDirty();
+
   store::Clock* clock_;
-  std::mutex mu_;  // guards tasks_, watched_, stopping_, wake_
+  std::mutex mu_;  // guards tasks_, timers_, push_, router_, recheck_, stopping_, wake_
   std::condition_variable cv_;
   std::deque<std::function<void()>> tasks_;
-  std::vector<std::weak_ptr<Consumer>> watched_;
+  std::vector<Timer> timers_;  // min-heap by deadline
+  std::vector<std::weak_ptr<Consumer>> push_;
+  router::Router* router_ = nullptr;
+  bool recheck_ = false;
   bool stopping_ = false;
   bool wake_ = false;
-  std::vector<std::shared_ptr<Consumer>> dirty_;  // dispatcher thread only
-  router::MatchCache cache_;                       // dispatcher thread only
+  // Dispatcher thread only.
+  std::vector<std::shared_ptr<Consumer>> dirty_;
+  router::MatchCache cache_;
+  uint64_t seen_generation_ = ~uint64_t{0};
+  size_t push_without_interest_ = 0;
   std::thread thread_;
 };
 
 class Consumer final : public router::SubscriberSink, public std::enable_shared_from_this<Consumer> {
  public:
-  // A new consumer positioned by its deliver policy. dir: "" for no file.
+  // A new consumer positioned by its deliver policy.
   static std::shared_ptr<Consumer> Create(const StreamEnv& env, const std::shared_ptr<Stream>& stream,
                                           const ConsumerConfig& config, std::string& error);
   // Reopens the consumers saved under the stream's directory.
   static std::vector<std::shared_ptr<Consumer>> LoadAll(const StreamEnv& env, const std::shared_ptr<Stream>& stream);
   ~Consumer() override;
 
-  // The ack subscription ($JS.ACK.<stream>.<consumer>.>).
+  // The ack subscription ($JS.ACK.<stream>.<consumer>.>) and the flow-control
+  // replies ($JS.FC.<stream>.<consumer>.*): copied and posted to the dispatcher.
   bool Deliver(router::Subscription& subscription, const router::Message& message) override;
   void OnSubscriptionExpired(router::Subscription&) override {}
 
-  // Subscribes the acks and starts the timers.
+  // Subscribes acks (and flow-control replies), checks the deliver
+  // subject's interest, starts the timers.
   void Start();
-  // Ends the consumer: waiting requests get 409 Consumer Deleted (when
-  // notify), the ack subscription goes, and with remove_files its file.
+  // Ends the consumer. With notify (a delete): waiting pull requests get
+  // 409 Consumer Deleted and the DELETED advisory goes out. With
+  // remove_files its state file goes.
   void Stop(bool remove_files, bool notify);
+  // The CREATED advisory (API thread, after Start).
+  void AnnounceCreated();
 
   const std::string& name() const { return name_; }
+  bool push() const { return push_; }
   ConsumerConfig config();
   std::vector<std::string> filters();
   ApiError Update(const ConsumerConfig& config);
   nlohmann::ordered_json Info();
+  // Does the deliver subject have a subscriber now? (any thread, uncached)
+  bool DeliverSubjectHasInterest();
   // A MSG.NEXT request (any thread): queued for the dispatcher.
   void PullRequest(std::string reply, std::string payload);
   // New messages in the stream (any thread).
@@ -105,14 +149,19 @@ class Consumer final : public router::SubscriberSink, public std::enable_shared_
 
   // Dispatcher thread.
   void Pump();
-  int64_t OnTimer(int64_t now_ns);  // next deadline (0: none)
-  void Commit();                    // writes the state, then sends the AckSync replies
+  void OnTimer(int64_t now_ns);
+  // Push consumers: re-reads the deliver subject's interest; true when bound.
+  bool CheckInterest();
+  void Commit();  // writes the state, then sends the AckSync replies
+
+  // Memory accounting for tests and docs: heap entries of the redelivery timers.
+  size_t timer_entries();
 
  private:
   struct PendingAck {
     uint64_t cseq = 0;
-    uint64_t deliveries = 0;
-    int64_t deadline = 0;  // redelivery due (INT64_MAX: never)
+    int64_t deadline = 0;  // redelivery due; 0 while queued for redelivery
+    uint32_t deliveries = 0;
   };
   struct Waiting {
     std::string reply;
@@ -122,25 +171,87 @@ class Consumer final : public router::SubscriberSink, public std::enable_shared_
     int64_t expires_at = 0;  // 0: never
     bool no_wait = false;
     int64_t heartbeat_ns = 0;
-    int64_t last_sent = 0;
-    bool delivered_any = false;
+    int64_t next_heartbeat = 0;  // 0: none
+    int64_t delivered = 0;
   };
   struct Out {
     std::string subject, reply, header, payload;
-    std::string route;  // non-empty: delivered to this inbox's subscribers, shown as `subject`
+    std::string route;  // non-empty: delivered to this subject's subscribers, shown as `subject`
+    bool advisory = false;  // sent only when someone subscribes to `subject`
+  };
+  // The next message to deliver.
+  struct Candidate {
+    store::StoredMessage msg;
+    uint32_t deliveries = 1;
+    enum class Kind : uint8_t { kRedelivery, kLastPerSubject, kFresh } kind = Kind::kFresh;
+  };
+  // Why NextLocked found nothing.
+  enum class Halt : uint8_t { kNone, kEndOfStream, kMaxAckPending };
+  // nats-server's window: JsFlowControlMaxPending, starting at 1/16 and
+  // doubling with each answered request.
+  struct FlowControl {
+    int64_t pbytes = 0;  // delivered bytes not yet covered by an answered request
+    int64_t maxpb = 0;   // current window (0: no flow control)
+    int64_t pblimit = 0;
+    int64_t fcsz = 0;  // bytes the outstanding request covers
+    std::string fcid;  // the outstanding request's reply subject
+  };
+  struct Replay {  // replay_policy original
+    bool replaying = false;
+    uint64_t until_seq = 0;  // the stream's last sequence when the consumer started
+    int64_t last_ts = 0;
+    int64_t hold_until = 0;
+    uint64_t hold_seq = 0;
+  };
+  struct RateLimit {  // rate_limit_bps: a token bucket in bytes
+    double tokens = 0;
+    double burst = 0;
+    int64_t at = 0;  // 0: not started (filled to the burst on first use)
+    int64_t hold_until = 0;
+  };
+  struct PendingCount {  // num_pending of messages >= next_sseq_, kept incrementally
+    bool valid = false;
+    uint64_t count = 0, last_seq = 0, first_seq = 0, deleted = 0;
   };
 
   Consumer(const StreamEnv& env, std::shared_ptr<Stream> stream, ConsumerConfig config);
+
+  // consumer_acks.cc
   void HandleAck(const std::string& subject, const std::string& reply, const std::string& body);
-  void HandlePull(const std::string& reply, const std::string& payload);
-  void PumpLocked(std::vector<Out>& out, std::vector<uint64_t>& acked);
-  void AfterAcks(const std::vector<uint64_t>& removed);
+  void HandleFlowControlReply(const std::string& subject);
   bool AckLocked(uint64_t sseq, std::vector<uint64_t>& acked);
+  void ExhaustLocked(uint64_t seq, uint32_t deliveries, std::vector<Out>& out);
+  void AfterAcks(const std::vector<uint64_t>& removed);
+  void AdvisoryLocked(const char* kind, nlohmann::ordered_json body, std::vector<Out>& out);
   int64_t BackoffFor(uint64_t deliveries) const;
-  uint64_t NumPendingLocked();
+  void ScheduleRedeliveryLocked(uint64_t seq, PendingAck& p, int64_t deadline);
+  bool TimerIsCurrent(uint64_t seq, int64_t deadline) const;
+  void CompactTimersLocked();
+
+  // consumer_delivery.cc
+  std::optional<Candidate> NextLocked(Stream& stream, const std::vector<std::string>& filters,
+                                      std::vector<Out>& out, Halt& halt);
+  std::string AckReplyLocked(const Candidate& c, uint64_t pending_left) const;
+  void CommitDeliveryLocked(const Candidate& c, int64_t now, std::vector<uint64_t>& acked);
+  bool ReplayAllowsLocked(const Candidate& c, int64_t now);
+  bool RateAllowsLocked(size_t size, int64_t now);
+  void EndOfBacklogLocked();
+  bool PumpPushLocked(std::vector<Out>& out, std::vector<uint64_t>& acked);
+  bool PumpPullLocked(std::vector<Out>& out, std::vector<uint64_t>& acked);
+  void FlowControlAfterLocked(int64_t size, std::vector<Out>& out);
+  std::string HeartbeatHeaderLocked() const;
+  void Publish(std::vector<Out>& out);
+
+  // consumer_pull.cc
+  void HandlePull(const std::string& reply, const std::string& payload);
+  void PruneWaitingLocked(int64_t now, std::vector<Out>& out);
+  bool WaitingHasInterest(const std::string& reply);
+
+  uint64_t NumPendingLocked(Stream& stream);
   nlohmann::ordered_json StateJsonLocked();
   bool SaveLocked(std::string& error);
-  void Publish(std::vector<Out>& out);
+  void ArmTimerLocked(int64_t deadline_ns);
+  bool InterestIn(const std::string& subject, const std::string& group, router::MatchCache* cache);
   int64_t Now();
 
   const StreamEnv env_;
@@ -148,11 +259,14 @@ class Consumer final : public router::SubscriberSink, public std::enable_shared_
   std::string stream_name_;
   std::string dir_;  // "" : nothing on disk
   std::string name_;
+  bool push_ = false;  // a consumer never changes mode
   int64_t created_ns_ = 0;
-  std::shared_ptr<router::Subscription> ack_sub_;
   std::atomic<bool> kick_scheduled_{false};
 
   std::mutex mu_;  // guards everything below
+  // The ack and flow-control subscriptions hold this consumer as their sink:
+  // Stop() drops them, breaking that cycle.
+  std::shared_ptr<router::Subscription> ack_sub_, fc_sub_;
   ConsumerConfig config_;
   bool stopped_ = false;
   uint64_t next_sseq_ = 1;       // next stream sequence to examine
@@ -161,9 +275,19 @@ class Consumer final : public router::SubscriberSink, public std::enable_shared_
   int64_t last_delivered_ns_ = 0, last_ack_ns_ = 0;
   std::deque<uint64_t> last_per_subject_;  // sequences still to deliver first
   std::map<uint64_t, PendingAck> pending_;
-  std::set<uint64_t> redeliver_;  // due now
-  std::deque<Waiting> waiting_;
-  int64_t inactive_since_ = 0;
+  RedeliveryTimers timers_;       // deadlines of pending_ entries
+  std::set<uint64_t> redeliver_;  // due now, in stream order
+  std::set<uint64_t> exhausted_;  // hit max_deliver (counted in num_redelivered)
+  PendingCount npc_;
+  std::deque<Waiting> waiting_;     // pull requests
+  int64_t last_activity_ns_ = 0;    // pull: last request, delivery or ack
+  bool active_ = false;             // push: the deliver subject has interest
+  int64_t inactive_since_ = 0;      // push: when interest went (or creation)
+  int64_t heartbeat_due_ = 0;       // push: next idle heartbeat
+  FlowControl fc_;
+  Replay replay_;
+  RateLimit rate_;
+  int64_t timer_at_ = 0;  // the earliest deadline armed with the dispatcher (0: none)
   bool dirty_ = false;
   std::vector<std::string> sync_replies_;  // AckSync replies waiting for Commit
 };

@@ -194,6 +194,9 @@ void JetStreamImpl::ConsumerCreate(const ApiRequest& r, const std::string& strea
       if (SameConfig(old, config)) return reply_info(*existing);
       if (action == "create") return ReplyError(r.reply, type, MakeError(ErrorId::kConsumerAlreadyExists));
       if (ApiError e = ValidateConsumerUpdate(old, config); !e.ok()) return ReplyError(r.reply, type, e);
+      // A push consumer moves to another deliver subject only while nobody listens on the old one.
+      if (!old.pull() && old.deliver_subject != config.deliver_subject && existing->DeliverSubjectHasInterest())
+        return ReplyError(r.reply, type, MakeError(ErrorId::kConsumerNameInUse));
       if (sconfig.retention == Retention::kWorkQueue && old.Filters() != config.Filters())
         return ReplyError(r.reply, type, MakeError(ErrorId::kConsumerCreate, "filter subjects can not be updated on a workqueue stream"));
       if (ApiError e = existing->Update(config); !e.ok()) return ReplyError(r.reply, type, e);
@@ -228,6 +231,7 @@ void JetStreamImpl::ConsumerCreate(const ApiRequest& r, const std::string& strea
   if (!c) return ReplyError(r.reply, type, MakeError(ErrorId::kConsumerCreate, "error creating store for consumer: " + error));
   stream->AddConsumer(c, config.Filters());
   c->Start();
+  c->AnnounceCreated();
   reply_info(*c);
 }
 

@@ -176,7 +176,6 @@ ApiError ParseConsumerConfig(const json& body, ConsumerConfig& c) {
       }
   }
   if (r.bad) return MakeError(ErrorId::kInvalidJson);
-  if (c.replay_policy == "original") c.unsupported.push_back("replay policy original");
   if (!c.sample_freq.empty()) c.unsupported.push_back("consumer sample frequency (ack advisories)");
   for (const char* key : {"pause_until", "priority_groups", "priority_policy", "priority_timeout"}) {
     if (r.Get(key)) c.unsupported.push_back(key);
@@ -200,8 +199,6 @@ void NormalizeConsumer(ConsumerConfig& c) {
 }
 
 ApiError ValidateConsumer(const ConsumerConfig& c, const StreamConfig& s) {
-  if (!c.deliver_subject.empty())
-    return MakeError(ErrorId::kConsumerCreate, "push consumers are not supported by this server yet");
   if (!c.unsupported.empty()) {
     std::string what = c.unsupported.front();
     what.append(" is not supported by this server yet");
@@ -211,7 +208,18 @@ ApiError ValidateConsumer(const ConsumerConfig& c, const StreamConfig& s) {
   if (HasBadChars(c.durable_name) || HasBadChars(c.name)) return MakeError(ErrorId::kConsumerBadDurableName);
   if (c.description.size() > 4096) return MakeError(ErrorId::kConsumerDescriptionTooLong);
   if (c.num_replicas > 1) return MakeError(ErrorId::kStreamReplicasNotSupported);
-  if (c.pull()) {
+  if (!c.pull()) {
+    // nats-server's checkConsumerCfg, push branch, in its order.
+    if (SubjectHasWildcard(c.deliver_subject)) return MakeError(ErrorId::kConsumerDeliverToWildcards);
+    if (!IsValidSubject(c.deliver_subject)) return MakeError(ErrorId::kConsumerInvalidDeliverSubject);
+    for (const auto& subj : s.subjects) {
+      if (SubjectIsSubsetOf(c.deliver_subject, subj)) return MakeError(ErrorId::kConsumerDeliverCycle);
+    }
+    if (c.max_waiting != 0) return MakeError(ErrorId::kConsumerPushMaxWaiting);
+    if (c.max_ack_pending > 0 && c.ack_policy == AckPolicy::kNone)
+      return MakeError(ErrorId::kConsumerMaxPendingAckPolicyRequired);
+    if (c.idle_heartbeat_ns > 0 && c.idle_heartbeat_ns < 100'000'000) return MakeError(ErrorId::kConsumerSmallHeartbeat);
+  } else {
     if (c.rate_limit_bps > 0) return MakeError(ErrorId::kConsumerPullWithRateLimit);
     if (c.max_waiting < 0) return MakeError(ErrorId::kConsumerMaxWaitingNegative);
     if (c.idle_heartbeat_ns > 0) return MakeError(ErrorId::kConsumerHeartbeatRequiresPush);
@@ -219,9 +227,8 @@ ApiError ValidateConsumer(const ConsumerConfig& c, const StreamConfig& s) {
     if (c.max_expires_ns != 0 && c.max_expires_ns < 1'000'000)
       return MakeError(ErrorId::kConsumerMaxRequestExpiresTooSmall);
   }
-  if (c.ack_policy == AckPolicy::kNone && c.max_ack_pending > 0 && false)
-    return MakeError(ErrorId::kConsumerMaxPendingAckPolicyRequired);
-  if (!c.backoff_ns.empty() && (c.max_deliver <= 0 || c.max_deliver <= static_cast<int64_t>(c.backoff_ns.size())))
+  // nats-server 2.11: more backoff values than deliveries (max_deliver -1: any number).
+  if (!c.backoff_ns.empty() && c.max_deliver != -1 && static_cast<int64_t>(c.backoff_ns.size()) > c.max_deliver)
     return MakeError(ErrorId::kConsumerMaxDeliverBackoff);
   // Deliver policy and its options.
   switch (c.deliver_policy) {
@@ -275,6 +282,7 @@ ApiError ValidateConsumer(const ConsumerConfig& c, const StreamConfig& s) {
       if (SubjectsCollide(filters[i], filters[j])) return MakeError(ErrorId::kConsumerOverlappingSubjectFilters);
     }
   }
+  if (c.flow_control && c.idle_heartbeat_ns == 0) return MakeError(ErrorId::kConsumerFlowControlNeedsHeartbeats);
   if (s.retention == Retention::kWorkQueue) {
     if (c.pull() && c.ack_policy == AckPolicy::kNone) return MakeError(ErrorId::kConsumerPullRequiresAck);
     if (c.ack_policy != AckPolicy::kExplicit) return MakeError(ErrorId::kConsumerWQRequiresExplicitAck);

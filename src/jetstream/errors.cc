@@ -44,9 +44,11 @@ constexpr std::array kCatalogue = {
     ErrorEntry{ErrorId::kNotEnabled, 503, 10076, "JetStream not enabled"},
     ErrorEntry{ErrorId::kStreamStoreFailed, 503, 10077, "{}"},
     ErrorEntry{ErrorId::kConsumerConfigRequired, 400, 10078, "consumer config required"},
+    ErrorEntry{ErrorId::kConsumerDeliverToWildcards, 400, 10079, "consumer deliver subject has wildcards"},
     ErrorEntry{ErrorId::kConsumerPushMaxWaiting, 400, 10080, "consumer in push mode can not set max waiting"},
     ErrorEntry{ErrorId::kConsumerDeliverCycle, 400, 10081, "consumer deliver subject forms a cycle"},
     ErrorEntry{ErrorId::kConsumerMaxPendingAckPolicyRequired, 400, 10082, "consumer requires ack policy for max ack pending"},
+    ErrorEntry{ErrorId::kConsumerSmallHeartbeat, 400, 10083, "consumer idle heartbeat needs to be >= 100ms"},
     ErrorEntry{ErrorId::kConsumerPullRequiresAck, 400, 10084, "consumer in pull mode requires explicit ack policy on workqueue stream"},
     ErrorEntry{ErrorId::kConsumerPullWithRateLimit, 400, 10086, "consumer in pull mode can not have rate limit set"},
     ErrorEntry{ErrorId::kConsumerMaxWaitingNegative, 400, 10087, "consumer max waiting needs to be positive"},
@@ -62,9 +64,11 @@ constexpr std::array kCatalogue = {
     ErrorEntry{ErrorId::kConsumerNameTooLong, 400, 10102, "consumer name is too long, maximum allowed is 255"},
     ErrorEntry{ErrorId::kConsumerBadDurableName, 400, 10103, "durable name can not contain '.', '*', '>'"},
     ErrorEntry{ErrorId::kConsumerDescriptionTooLong, 400, 10107, "consumer description is too long, maximum allowed is 4096"},
+    ErrorEntry{ErrorId::kConsumerFlowControlNeedsHeartbeats, 400, 10108, "consumer with flow control also needs heartbeats"},
     ErrorEntry{ErrorId::kStreamSealed, 400, 10109, "invalid operation on sealed stream"},
     ErrorEntry{ErrorId::kStreamPurgeFailed, 500, 10110, "stream purge not permitted"},
     ErrorEntry{ErrorId::kStreamRollupFailed, 500, 10111, "rollup not permitted"},
+    ErrorEntry{ErrorId::kConsumerInvalidDeliverSubject, 400, 10112, "invalid push consumer deliver subject"},
     ErrorEntry{ErrorId::kConsumerMaxRequestExpiresTooSmall, 400, 10115, "consumer max request expires needs to be >= 1ms"},
     ErrorEntry{ErrorId::kConsumerMaxDeliverBackoff, 400, 10116, "max deliver is required to be > length of backoff values"},
     ErrorEntry{ErrorId::kConsumerNameContainsPathSeparators, 400, 10127, "Consumer name can not contain path separators"},
@@ -77,6 +81,8 @@ constexpr std::array kCatalogue = {
     ErrorEntry{ErrorId::kConsumerEmptyFilter, 400, 10139, "consumer filter in FilterSubjects cannot be empty"},
     ErrorEntry{ErrorId::kConsumerAlreadyExists, 400, 10148, "consumer already exists"},
     ErrorEntry{ErrorId::kConsumerDoesNotExist, 400, 10149, "consumer does not exist"},
+    ErrorEntry{ErrorId::kMessageTtlInvalid, 400, 10165, "invalid per-message TTL"},
+    ErrorEntry{ErrorId::kMessageTtlDisabled, 400, 10166, "per-message TTL is disabled"},
 };
 
 }  // namespace

@@ -84,6 +84,12 @@ enum class ErrorId : uint16_t {
   kConsumerEmptyFilter,          // 10139
   kConsumerAlreadyExists,        // 10148
   kConsumerDoesNotExist,         // 10149
+  kMessageTtlInvalid,            // 10165
+  kMessageTtlDisabled,           // 10166
+  kConsumerDeliverToWildcards,   // 10079
+  kConsumerSmallHeartbeat,       // 10083
+  kConsumerFlowControlNeedsHeartbeats,  // 10108
+  kConsumerInvalidDeliverSubject,  // 10112
   kMaximumConsumersLimit,        // 10026
   kLastId = kMaximumConsumersLimit,
 };

@@ -4,11 +4,17 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iostream>
 #include <mutex>
 #include <thread>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <malloc.h>
+#include <unistd.h>
 
 #include "jetstream/consumer_config.h"
+#include "jetstream/consumer_timers.h"
 #include "jetstream/jetstream_impl.h"
 
 namespace sluice::jetstream {
@@ -67,9 +73,17 @@ class ConsumerTest : public ::testing::Test {
     std::string error;
     ASSERT_TRUE(js_->Init(error)) << error;
   }
+  // One API request handled on this thread.
+  void Handle(std::string subject, std::string reply, std::string body) {
+    JetStreamImpl::ApiRequest r;
+    r.subject = std::move(subject);
+    r.reply = std::move(reply);
+    r.payload = std::move(body);
+    js_->HandleApi(r);
+  }
   json Api(const std::string& subject, const std::string& body) {
     recorder_->TakePublished();
-    js_->HandleApi({"$JS.API." + subject, "api.reply", body});
+    Handle("$JS.API." + subject, "api.reply", body);
     auto sent = recorder_->TakePublished();
     if (sent.empty()) return nullptr;
     return json::parse(sent.back().payload);
@@ -84,7 +98,7 @@ class ConsumerTest : public ::testing::Test {
     js_->dispatcher().Flush();
   }
   void Next(const std::string& consumer, const std::string& body) {
-    js_->HandleApi({"$JS.API.CONSUMER.MSG.NEXT.S." + consumer, "inbox.1", body});
+    Handle("$JS.API.CONSUMER.MSG.NEXT.S." + consumer, "inbox.1", body);
     Settle();
   }
   void Ack(const Msg& m, const std::string& body, const std::string& reply = "") {
@@ -129,11 +143,26 @@ TEST(ConsumerConfigTest, DefaultsAndValidation) {
   EXPECT_EQ(code(R"({"filter_subjects":["a.x","a.*"]})"), 10138);
   EXPECT_EQ(code(R"({"deliver_policy":"by_start_time"})"), 10094);
   EXPECT_EQ(code(R"({"opt_start_seq":3})"), 10094);
-  EXPECT_EQ(code(R"({"ack_policy":"explicit","backoff":[1000,2000],"max_deliver":2})"), 10116);
+  // nats-server 2.11: max_deliver may equal the number of backoff values (or be -1).
+  EXPECT_EQ(code(R"({"ack_policy":"explicit","backoff":[1000,2000],"max_deliver":1})"), 10116);
+  EXPECT_EQ(code(R"({"ack_policy":"explicit","backoff":[1000,2000],"max_deliver":2})"), 0);
+  EXPECT_EQ(code(R"({"ack_policy":"explicit","backoff":[1000,2000]})"), 0);
   EXPECT_EQ(code(R"({"max_expires":10})"), 10115);
   EXPECT_EQ(code(R"({"durable_name":"a.b"})"), 10103);
-  EXPECT_EQ(code(R"({"deliver_subject":"x"})"), 10012);
-  EXPECT_EQ(code(R"({"replay_policy":"original"})"), 10012);
+  // Push consumers: nats-server's checks.
+  EXPECT_EQ(code(R"({"deliver_subject":"x"})"), 0);
+  EXPECT_EQ(code(R"({"deliver_subject":"x.*"})"), 10079);
+  EXPECT_EQ(code(R"({"deliver_subject":"x..y"})"), 10112);
+  EXPECT_EQ(code(R"({"deliver_subject":"a.b"})"), 10081);
+  EXPECT_EQ(code(R"({"deliver_subject":"x","max_waiting":5})"), 10080);
+  EXPECT_EQ(code(R"({"deliver_subject":"x","max_ack_pending":5})"), 10082);
+  EXPECT_EQ(code(R"({"deliver_subject":"x","idle_heartbeat":50000000})"), 10083);
+  EXPECT_EQ(code(R"({"deliver_subject":"x","flow_control":true})"), 10108);
+  EXPECT_EQ(code(R"({"deliver_subject":"x","flow_control":true,"idle_heartbeat":100000000})"), 0);
+  EXPECT_EQ(code(R"({"idle_heartbeat":1000000000})"), 10088);
+  EXPECT_EQ(code(R"({"flow_control":true})"), 10089);
+  EXPECT_EQ(code(R"({"rate_limit_bps":1000})"), 10086);
+  EXPECT_EQ(code(R"({"replay_policy":"original"})"), 0);
   EXPECT_EQ(code(R"({"priority_groups":["g"],"priority_policy":"pinned_client"})"), 10012);
   EXPECT_EQ(code(R"({"ack_policy":"none"})", Retention::kWorkQueue), 10084);
   EXPECT_EQ(code(R"({"ack_policy":"all"})", Retention::kWorkQueue), 10098);
@@ -221,7 +250,7 @@ TEST_F(ConsumerTest, StatusMessages) {
   // A waiting request sees 409 Consumer Deleted.
   Next("c", R"({"batch":1,"expires":4000000000})");
   recorder_->TakePublished();
-  js_->HandleApi({"$JS.API.CONSUMER.DELETE.S.c", "api.reply", ""});
+  Handle("$JS.API.CONSUMER.DELETE.S.c", "api.reply", "");
   got = recorder_->TakePublished();
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].header, "NATS/1.0 409 Consumer Deleted\r\n\r\n");
@@ -325,7 +354,7 @@ TEST_F(ConsumerTest, NakDelayNextAckAllAndMaxBytes) {
 
   // ack_policy all: one ack covers every earlier delivery.
   ASSERT_EQ(Api("CONSUMER.CREATE.S.all", R"({"stream_name":"S","config":{"ack_policy":"all"}})")["error"], nullptr);
-  js_->HandleApi({"$JS.API.CONSUMER.MSG.NEXT.S.all", "inbox.2", R"({"batch":4})"});
+  Handle("$JS.API.CONSUMER.MSG.NEXT.S.all", "inbox.2", R"({"batch":4})");
   Settle();
   got = recorder_->TakeInbox();
   ASSERT_EQ(got.size(), 4u);
@@ -341,7 +370,7 @@ TEST_F(ConsumerTest, PurgeAndInterestAfterConsumerDelete) {
   ASSERT_EQ(Api("CONSUMER.CREATE.I.b", R"({"stream_name":"I","config":{"ack_policy":"explicit"}})")["error"], nullptr);
   Pub("i.x", "1");
   Pub("i.x", "2");
-  js_->HandleApi({"$JS.API.CONSUMER.MSG.NEXT.I.a", "inbox.a", R"({"batch":2})"});
+  Handle("$JS.API.CONSUMER.MSG.NEXT.I.a", "inbox.a", R"({"batch":2})");
   Settle();
   auto got = recorder_->TakeInbox();
   ASSERT_EQ(got.size(), 2u);
@@ -396,7 +425,7 @@ TEST_F(ConsumerTest, DeliverPoliciesAndMaxAckPending) {
                   R"({"stream_name":"S","config":{"ack_policy":"explicit",)" + c.config + "}}");
     ASSERT_EQ(ci["error"], nullptr) << c.config << " " << ci;
     EXPECT_EQ(ci["num_pending"], c.num_pending) << c.config;
-    js_->HandleApi({"$JS.API.CONSUMER.MSG.NEXT.S." + name, "inbox.p", R"({"batch":1,"no_wait":true})"});
+    Handle("$JS.API.CONSUMER.MSG.NEXT.S." + name, "inbox.p", R"({"batch":1,"no_wait":true})");
     Settle();
     auto got = recorder_->TakeInbox();
     if (c.first_seq == 0) {
@@ -409,7 +438,7 @@ TEST_F(ConsumerTest, DeliverPoliciesAndMaxAckPending) {
   }
   // max_ack_pending 2: the third message waits for an ack.
   ASSERT_EQ(Api("CONSUMER.CREATE.S.m", R"({"stream_name":"S","config":{"ack_policy":"explicit","max_ack_pending":2}})")["error"], nullptr);
-  js_->HandleApi({"$JS.API.CONSUMER.MSG.NEXT.S.m", "inbox.m", R"({"batch":3,"expires":10000000000})"});
+  Handle("$JS.API.CONSUMER.MSG.NEXT.S.m", "inbox.m", R"({"batch":3,"expires":10000000000})");
   Settle();
   auto got = recorder_->TakeInbox();
   ASSERT_EQ(got.size(), 2u);
@@ -417,6 +446,413 @@ TEST_F(ConsumerTest, DeliverPoliciesAndMaxAckPending) {
   got = recorder_->TakeInbox();
   ASSERT_EQ(got.size(), 1u);
   EXPECT_NE(got[0].reply.find(".1.3.3."), std::string::npos) << got[0].reply;
+}
+
+
+// ---- push consumers ----
+
+// Subscribes the recorder to `subject` (a plain subscription, or a queue member).
+std::shared_ptr<router::Subscription> Listen(router::Router& router, const std::shared_ptr<Recorder>& sink,
+                                             const std::string& subject, const std::string& queue = "") {
+  auto sub = std::make_shared<router::Subscription>(sink, subject, queue, "L" + subject + queue);
+  router.Insert(sub);
+  return sub;
+}
+
+std::vector<Msg> Only(const std::vector<Msg>& all, const std::string& subject_prefix) {
+  std::vector<Msg> out;
+  for (const auto& m : all)
+    if (m.subject.starts_with(subject_prefix)) out.push_back(m);
+  return out;
+}
+
+TEST(RedeliveryTimersTest, DueInOrderStaleSkippedAndCompacted) {
+  RedeliveryTimers t;
+  std::map<uint64_t, int64_t> live;
+  for (uint64_t seq = 1; seq <= 10; ++seq) {
+    live[seq] = 100 - static_cast<int64_t>(seq);
+    t.Schedule(seq, live[seq]);
+  }
+  live[5] = 500;  // e.g. +WPI: the old entry goes stale
+  t.Schedule(5, 500);
+  live.erase(3);  // acked
+  auto current = [&](uint64_t seq, int64_t d) { return live.count(seq) && live[seq] == d; };
+  std::vector<uint64_t> due;
+  t.PopDue(95, current, due);  // deadlines 90..99 -> seqs 10..1; only <= 95 (seqs 10..5)
+  EXPECT_EQ(due, (std::vector<uint64_t>{10, 9, 8, 7, 6}));
+  EXPECT_EQ(t.Next(current), 96);
+  due.clear();
+  t.PopDue(1000, current, due);
+  EXPECT_EQ(due, (std::vector<uint64_t>{4, 2, 1, 5}));  // 3 was acked
+  EXPECT_EQ(t.Next(current), 0);
+  // Many stale entries: compaction rebuilds from the live set.
+  for (uint64_t seq = 1; seq <= 5000; ++seq) t.Schedule(seq, 2000 + static_cast<int64_t>(seq));
+  live.clear();
+  live[4999] = 2000 + 4999;
+  t.MaybeCompact(live.size(), [&](auto&& add) {
+    for (auto& [seq, d] : live) add(seq, d);
+  });
+  EXPECT_EQ(t.size(), 1u);
+  EXPECT_EQ(t.Next(current), 2000 + 4999);
+}
+
+TEST_F(ConsumerTest, PushDeliversWithHeartbeatsAndHeadersOnly) {
+  ASSERT_EQ(Api("STREAM.CREATE.S", R"({"name":"S","subjects":["s.>"],"storage":"memory"})")["error"], nullptr);
+  auto sub = Listen(router_, recorder_, "push.a");
+  for (int i = 0; i < 3; ++i) Pub("s.x", std::string("m").append(std::to_string(i)));
+  json ci = Api("CONSUMER.CREATE.S.p",
+                R"({"stream_name":"S","config":{"ack_policy":"explicit","deliver_subject":"push.a","idle_heartbeat":1000000000}})");
+  ASSERT_EQ(ci["error"], nullptr) << ci;
+  Settle();
+  auto got = recorder_->TakeInbox();
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].subject, "s.x");
+  EXPECT_EQ(got[0].payload, "m0");
+  EXPECT_TRUE(got[0].reply.starts_with("$JS.ACK.S.p.1.1.1.")) << got[0].reply;
+  EXPECT_TRUE(got[2].reply.ends_with(".0")) << got[2].reply;
+  json info = Api("CONSUMER.INFO.S.p", "");
+  EXPECT_EQ(info["push_bound"], true);
+  EXPECT_EQ(info["num_ack_pending"], 3);
+  EXPECT_EQ(info["config"]["deliver_subject"], "push.a");
+  EXPECT_EQ(info["config"]["idle_heartbeat"], 1000000000);
+  // Idle for the interval: a heartbeat with the last sequences, no reply.
+  clock_.Advance(1'000'000'000);
+  Settle();
+  got = recorder_->TakeInbox();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].subject, "push.a");
+  EXPECT_EQ(got[0].reply, "");
+  EXPECT_EQ(got[0].header, "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 3\r\nNats-Last-Stream: 3\r\n\r\n");
+  // Explicit acks; ack wait redelivers the rest.
+  Api("CONSUMER.DELETE.S.p", "");
+  recorder_->TakeInbox();
+  // headers_only: the size header, no body.
+  ASSERT_EQ(Api("CONSUMER.CREATE.S.h",
+                R"({"stream_name":"S","config":{"ack_policy":"none","deliver_subject":"push.a","headers_only":true}})")["error"],
+            nullptr);
+  Settle();
+  got = recorder_->TakeInbox();
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].header, "NATS/1.0\r\nNats-Msg-Size: 2\r\n\r\n");
+  EXPECT_EQ(got[0].payload, "");
+}
+
+TEST_F(ConsumerTest, PushWaitsForInterestAndEphemeralGoesWithoutIt) {
+  ASSERT_EQ(Api("STREAM.CREATE.S", R"({"name":"S","subjects":["s.>"],"storage":"memory"})")["error"], nullptr);
+  Pub("s.x", "one");
+  json ci = Api("CONSUMER.CREATE.S", R"({"stream_name":"S","config":{"deliver_subject":"push.b"}})");
+  ASSERT_EQ(ci["error"], nullptr) << ci;
+  std::string name = ci["name"];
+  EXPECT_EQ(ci.contains("push_bound"), false);
+  EXPECT_EQ(ci["config"]["inactive_threshold"], 5000000000);
+  Settle();
+  EXPECT_TRUE(recorder_->TakeInbox().empty());
+  // A wildcard subscriber is not interest (nats-server counts the literal subject only).
+  auto wild = Listen(router_, recorder_, "push.*");
+  Settle();
+  EXPECT_TRUE(recorder_->TakeInbox().empty());
+  router_.Remove(wild);
+  auto sub = Listen(router_, recorder_, "push.b");
+  Settle();
+  auto got = recorder_->TakeInbox();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].payload, "one");
+  EXPECT_EQ(Api("CONSUMER.INFO.S." + name, "")["push_bound"], true);
+  // No subscriber: nothing is sent, and the ephemeral goes after inactive_threshold.
+  router_.Remove(sub);
+  Settle();
+  Pub("s.x", "two");
+  Settle();
+  EXPECT_TRUE(recorder_->TakeInbox().empty());
+  clock_.Advance(4'000'000'000);
+  Settle();
+  EXPECT_EQ(Api("CONSUMER.INFO.S." + name, "")["error"], nullptr);
+  clock_.Advance(1'000'000'001);
+  Settle();
+  EXPECT_EQ(Api("CONSUMER.INFO.S." + name, "")["error"]["err_code"], 10014);
+}
+
+TEST_F(ConsumerTest, PushDeliverGroupGoesToOneMember) {
+  ASSERT_EQ(Api("STREAM.CREATE.S", R"({"name":"S","subjects":["s.>"],"storage":"memory"})")["error"], nullptr);
+  auto other = std::make_shared<Recorder>();
+  // A plain subscriber is no interest for a consumer with a deliver group.
+  auto plain = Listen(router_, other, "push.q");
+  ASSERT_EQ(Api("CONSUMER.CREATE.S.q",
+                R"({"stream_name":"S","config":{"durable_name":"q","deliver_subject":"push.q","deliver_group":"g","ack_policy":"explicit"}})")["error"],
+            nullptr);
+  for (int i = 0; i < 10; ++i) Pub("s.x", std::to_string(i));
+  Settle();
+  EXPECT_TRUE(other->TakeInbox().empty());
+  router_.Remove(plain);
+  auto m1 = Listen(router_, recorder_, "push.q", "g");
+  auto m2 = Listen(router_, other, "push.q", "g");
+  Settle();
+  Settle();
+  auto a = recorder_->TakeInbox(), b = other->TakeInbox();
+  EXPECT_EQ(a.size() + b.size(), 10u);
+  EXPECT_EQ(Api("CONSUMER.INFO.S.q", "")["push_bound"], true);
+}
+
+TEST_F(ConsumerTest, FlowControlStallsUntilAnswered) {
+  ASSERT_EQ(Api("STREAM.CREATE.S", R"({"name":"S","subjects":["s.>"],"storage":"memory"})")["error"], nullptr);
+  auto sub = Listen(router_, recorder_, "push.fc");
+  const std::string big(100 * 1024, 'x');
+  for (int i = 0; i < 30; ++i) Pub("s.x", big);
+  ASSERT_EQ(Api("CONSUMER.CREATE.S.f",
+                R"({"stream_name":"S","config":{"deliver_subject":"push.fc","flow_control":true,"idle_heartbeat":1000000000}})")["error"],
+            nullptr);
+  Settle();
+  auto got = recorder_->TakeInbox();
+  // The window starts at 2 MiB (32 MiB / 16): delivery stops once past it,
+  // with one request sent after half of it.
+  std::vector<Msg> data, fc;
+  for (auto& m : got) (m.header.starts_with("NATS/1.0 100 FlowControl Request") ? fc : data).push_back(m);
+  ASSERT_EQ(fc.size(), 1u);
+  EXPECT_EQ(fc[0].header, "NATS/1.0 100 FlowControl Request\r\n\r\n");
+  EXPECT_EQ(fc[0].subject, "push.fc");
+  EXPECT_TRUE(fc[0].reply.starts_with("$JS.FC.S.f.")) << fc[0].reply;
+  EXPECT_GE(data.size(), 20u);
+  EXPECT_LT(data.size(), 30u);
+  // Stalled: the idle heartbeat names the request to answer.
+  clock_.Advance(1'000'000'000);
+  Settle();
+  got = recorder_->TakeInbox();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_NE(got[0].header.find("Nats-Consumer-Stalled: " + fc[0].reply + "\r\n"), std::string::npos) << got[0].header;
+  // The answer (an empty message to the reply subject) releases the rest.
+  router::Message answer{fc[0].reply, "", "", ""};
+  router_.Route(answer, nullptr, true, cache_);
+  Settle();
+  Settle();
+  size_t total = data.size();
+  for (auto& m : recorder_->TakeInbox()) total += !m.header.starts_with("NATS/1.0 100");
+  EXPECT_EQ(total, 30u);
+}
+
+TEST_F(ConsumerTest, ReplayOriginalAndRateLimitHoldDeliveries) {
+  ASSERT_EQ(Api("STREAM.CREATE.S", R"({"name":"S","subjects":["s.>"],"storage":"memory","max_msg_size":1000})")["error"], nullptr);
+  auto sub = Listen(router_, recorder_, "push.r");
+  Pub("s.x", "a");
+  clock_.Advance(2'000'000'000);
+  Pub("s.x", "b");
+  clock_.Advance(3'000'000'000);
+  Pub("s.x", "c");
+  ASSERT_EQ(Api("CONSUMER.CREATE.S.r", R"({"stream_name":"S","config":{"deliver_subject":"push.r","replay_policy":"original"}})")["error"], nullptr);
+  Settle();
+  EXPECT_EQ(recorder_->TakeInbox().size(), 1u);
+  clock_.Advance(1'900'000'000);
+  Settle();
+  EXPECT_TRUE(recorder_->TakeInbox().empty());
+  clock_.Advance(200'000'000);
+  Settle();
+  auto got = recorder_->TakeInbox();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].payload, "b");
+  clock_.Advance(3'000'000'000);
+  Settle();
+  got = recorder_->TakeInbox();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].payload, "c");
+  // Past the stream's end at start: new messages flow at once.
+  Pub("s.x", "d");
+  Settle();
+  EXPECT_EQ(recorder_->TakeInbox().size(), 1u);
+  Api("CONSUMER.DELETE.S.r", "");
+
+  // rate_limit_bps 8000 = 1000 bytes/s with a burst of max_msg_size (1000).
+  for (int i = 0; i < 4; ++i) Pub("s.y", std::string(400, 'y'));
+  ASSERT_EQ(Api("CONSUMER.CREATE.S.l",
+                R"({"stream_name":"S","config":{"deliver_subject":"push.r","filter_subject":"s.y","rate_limit_bps":8000}})")["error"],
+            nullptr);
+  Settle();
+  size_t first = recorder_->TakeInbox().size();
+  EXPECT_GE(first, 1u);
+  EXPECT_LE(first, 2u);
+  clock_.Advance(10'000'000'000);
+  Settle();
+  Settle();
+  Settle();
+  EXPECT_EQ(first + recorder_->TakeInbox().size(), 4u);
+}
+
+TEST_F(ConsumerTest, AdvisoriesForMaxDeliverTermAndLifecycle) {
+  ASSERT_EQ(Api("STREAM.CREATE.S", R"({"name":"S","subjects":["s.>"],"storage":"memory"})")["error"], nullptr);
+  // Advisories are published (through the Publisher, here the recorder) only
+  // while someone subscribes to them.
+  auto adv_sub = Listen(router_, std::make_shared<Recorder>(), "$JS.EVENT.ADVISORY.>");
+  auto advisories = [&] { return Only(recorder_->TakePublished(), "$JS.EVENT.ADVISORY."); };
+  auto sub = Listen(router_, recorder_, "push.m");
+  Pub("s.x", "1");
+  Pub("s.x", "2");
+  recorder_->TakePublished();
+  Handle("$JS.API.CONSUMER.DURABLE.CREATE.S.m", "api.reply",
+                  R"({"stream_name":"S","config":{"durable_name":"m","deliver_subject":"push.m","ack_policy":"explicit","ack_wait":1000000000,"max_deliver":2}})");
+  Settle();
+  auto created = advisories();
+  ASSERT_EQ(created.size(), 1u);
+  EXPECT_EQ(created[0].subject, "$JS.EVENT.ADVISORY.CONSUMER.CREATED.S.m");
+  json c = json::parse(created[0].payload);
+  EXPECT_EQ(c["type"], "io.nats.jetstream.advisory.v1.consumer_action");
+  EXPECT_EQ(c["action"], "create");
+  EXPECT_EQ(c["stream"], "S");
+  EXPECT_EQ(c["id"].get<std::string>().size(), 22u);
+  EXPECT_TRUE(c.contains("timestamp"));
+  auto got = recorder_->TakeInbox();
+  ASSERT_EQ(got.size(), 2u);
+  // +TERM with a reason: the terminated advisory.
+  Ack(got[1], "+TERM bad payload");
+  auto term = advisories();
+  ASSERT_EQ(term.size(), 1u);
+  EXPECT_EQ(term[0].subject, "$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.S.m");
+  json t = json::parse(term[0].payload);
+  EXPECT_EQ(t["type"], "io.nats.jetstream.advisory.v1.terminated");
+  EXPECT_EQ(t["stream_seq"], 2);
+  EXPECT_EQ(t["consumer_seq"], 2);
+  EXPECT_EQ(t["deliveries"], 1);
+  EXPECT_EQ(t["reason"], "bad payload");
+  // Seq 1: redelivered once, then max_deliver is reached at the next expiry.
+  clock_.Advance(1'000'000'000);
+  Settle();
+  got = recorder_->TakeInbox();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(got[0].reply.starts_with("$JS.ACK.S.m.2.1.3.")) << got[0].reply;
+  clock_.Advance(1'000'000'000);
+  Settle();
+  EXPECT_TRUE(recorder_->TakeInbox().empty());
+  auto md = advisories();
+  ASSERT_EQ(md.size(), 1u);
+  EXPECT_EQ(md[0].subject, "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.S.m");
+  json m = json::parse(md[0].payload);
+  EXPECT_EQ(m["type"], "io.nats.jetstream.advisory.v1.max_deliver");
+  EXPECT_EQ(m["stream"], "S");
+  EXPECT_EQ(m["consumer"], "m");
+  EXPECT_EQ(m["stream_seq"], 1);
+  EXPECT_EQ(m["deliveries"], 2);
+  json info = Api("CONSUMER.INFO.S.m", "");
+  EXPECT_EQ(info["num_ack_pending"], 0);
+  EXPECT_EQ(info["num_redelivered"], 1);
+  Handle("$JS.API.CONSUMER.DELETE.S.m", "api.reply", "");
+  auto deleted = advisories();
+  ASSERT_EQ(deleted.size(), 1u);
+  EXPECT_EQ(deleted[0].subject, "$JS.EVENT.ADVISORY.CONSUMER.DELETED.S.m");
+  EXPECT_EQ(json::parse(deleted[0].payload)["action"], "delete");
+  // Nobody listening: nothing is published.
+  router_.Remove(adv_sub);
+  Handle("$JS.API.CONSUMER.CREATE.S.n", "api.reply", R"({"stream_name":"S","config":{}})");
+  EXPECT_TRUE(advisories().empty());
+}
+
+TEST_F(ConsumerTest, PullStatusesOfNatsServer211) {
+  ASSERT_EQ(Api("STREAM.CREATE.S", R"({"name":"S","subjects":["s.>"],"storage":"memory"})")["error"], nullptr);
+  for (int i = 0; i < 3; ++i) Pub("s.x", "abcdefghij");
+  ASSERT_EQ(Api("CONSUMER.CREATE.S.c", R"({"stream_name":"S","config":{"ack_policy":"explicit","max_ack_pending":1}})")["error"], nullptr);
+  // A waiting request for more than there is: a no_wait request gets 408 Requests Pending.
+  Next("c", R"({"batch":10,"expires":10000000000})");
+  EXPECT_EQ(recorder_->TakeInbox().size(), 1u);  // max_ack_pending 1
+  recorder_->TakePublished();
+  Next("c", R"({"batch":1,"no_wait":true})");
+  auto st = recorder_->TakePublished();
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_EQ(st[0].header, "NATS/1.0 408 Requests Pending\r\n\r\n");
+  // A push consumer refuses pull requests.
+  ASSERT_EQ(Api("CONSUMER.CREATE.S.p", R"({"stream_name":"S","config":{"deliver_subject":"push.none"}})")["error"], nullptr);
+  Next("p", R"({"batch":1})");
+  st = recorder_->TakePublished();
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_EQ(st[0].header, "NATS/1.0 409 Consumer is push based\r\n\r\n");
+  // max_bytes filled exactly: the request ends with that message, no 409.
+  ASSERT_EQ(Api("CONSUMER.CREATE.S.b", R"({"stream_name":"S","config":{"ack_policy":"none"}})")["error"], nullptr);
+  Handle("$JS.API.CONSUMER.MSG.NEXT.S.b", "inbox.b", R"({"batch":1,"no_wait":true})");
+  Settle();
+  auto one = recorder_->TakeInbox();
+  ASSERT_EQ(one.size(), 1u);
+  int64_t size = static_cast<int64_t>(one[0].subject.size() + one[0].reply.size() + one[0].payload.size());
+  recorder_->TakePublished();
+  Handle("$JS.API.CONSUMER.MSG.NEXT.S.b", "inbox.b",
+                  fmt::format(R"({{"batch":5,"max_bytes":{},"expires":1000000000}})", size));
+  Settle();
+  EXPECT_EQ(recorder_->TakeInbox().size(), 1u);
+  EXPECT_TRUE(recorder_->TakePublished().empty());
+}
+
+TEST_F(ConsumerTest, PushDurableSurvivesRestart) {
+  ASSERT_EQ(Api("STREAM.CREATE.S", R"({"name":"S","subjects":["s.>"]})")["error"], nullptr);
+  auto sub = Listen(router_, recorder_, "push.d");
+  for (int i = 0; i < 3; ++i) Pub("s.x", std::to_string(i));
+  js_->dispatcher().Flush();
+  ASSERT_EQ(Api("CONSUMER.DURABLE.CREATE.S.d",
+                R"({"stream_name":"S","config":{"durable_name":"d","deliver_subject":"push.d","ack_policy":"explicit"}})")["error"],
+            nullptr);
+  Settle();
+  auto got = recorder_->TakeInbox();
+  ASSERT_EQ(got.size(), 3u);
+  Ack(got[0], "+ACK", "r1");
+  Ack(got[1], "+ACK", "r2");
+  js_.reset();
+  Start();
+  Settle();
+  got = recorder_->TakeInbox();
+  ASSERT_EQ(got.size(), 1u);  // the unacknowledged one, redelivered
+  EXPECT_TRUE(got[0].reply.starts_with("$JS.ACK.S.d.2.3.4.")) << got[0].reply;
+  json info = Api("CONSUMER.INFO.S.d", "");
+  EXPECT_EQ(info["config"]["deliver_subject"], "push.d");
+  EXPECT_EQ(info["delivered"]["stream_seq"], 3);
+}
+
+// Bytes per consumer and per pending ack, from the process RSS (printed for
+// src/jetstream/README.md; nothing is asserted about them).
+int64_t RssBytes() {
+  std::ifstream statm("/proc/self/statm");
+  int64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * ::sysconf(_SC_PAGESIZE);
+}
+// Bytes handed out by malloc (not returned), a steadier figure than RSS.
+int64_t HeapBytes() { return static_cast<int64_t>(::mallinfo2().uordblks); }
+
+class Sink : public router::SubscriberSink {
+ public:
+  bool Deliver(router::Subscription&, const router::Message&) override {
+    delivered.fetch_add(1);
+    return true;
+  }
+  void OnSubscriptionExpired(router::Subscription&) override {}
+  std::atomic<uint64_t> delivered{0};
+};
+
+TEST_F(ConsumerTest, MemoryPerConsumerAndPerPendingAck) {
+  ASSERT_EQ(Api("STREAM.CREATE.S", R"({"name":"S","subjects":["s.>"],"storage":"memory"})")["error"], nullptr);
+  int64_t before = RssBytes(), heap_before = HeapBytes();
+  for (int i = 0; i < 1000; ++i) {
+    json r = Api("CONSUMER.CREATE.S.c" + std::to_string(i),
+                 R"({"stream_name":"S","config":{"ack_policy":"explicit","inactive_threshold":3600000000000}})");
+    ASSERT_EQ(r["error"], nullptr);
+  }
+  Settle();
+  int64_t per_consumer = (RssBytes() - before) / 1000;
+  int64_t heap_per_consumer = (HeapBytes() - heap_before) / 1000;
+  ASSERT_EQ(Api("STREAM.CREATE.P", R"({"name":"P","subjects":["p.>"],"storage":"memory"})")["error"], nullptr);
+  constexpr int kPending = 100'000;
+  for (int i = 0; i < kPending; ++i) Pub("p.x", "x");
+  auto sink = std::make_shared<Sink>();
+  auto drop = std::make_shared<router::Subscription>(sink, "drop.>", "", "drop");
+  router_.Insert(drop);
+  ASSERT_EQ(Api("CONSUMER.CREATE.P.big",
+                R"({"stream_name":"P","config":{"ack_policy":"explicit","max_ack_pending":200000,"inactive_threshold":3600000000000}})")["error"],
+            nullptr);
+  Settle();
+  int64_t before_acks = RssBytes(), heap_before_acks = HeapBytes();
+  Handle("$JS.API.CONSUMER.MSG.NEXT.P.big", "drop.1", R"({"batch":100000,"expires":3600000000000})");
+  for (int i = 0; i < 100000 && sink->delivered.load() < kPending; ++i) Settle();
+  ASSERT_EQ(sink->delivered.load(), static_cast<uint64_t>(kPending));
+  json info = Api("CONSUMER.INFO.P.big", "");
+  EXPECT_EQ(info["num_ack_pending"], kPending);
+  int64_t per_ack = (RssBytes() - before_acks) / kPending;
+  int64_t heap_per_ack = (HeapBytes() - heap_before_acks) / kPending;
+  std::cout << "[ memory ] per consumer: " << per_consumer << " bytes RSS, " << heap_per_consumer
+            << " bytes heap; per pending ack: " << per_ack << " bytes RSS, " << heap_per_ack << " bytes heap\n";
+  RecordProperty("bytes_per_consumer", std::to_string(per_consumer));
+  RecordProperty("bytes_per_pending_ack", std::to_string(per_ack));
 }
 
 }  // namespace

@@ -1,0 +1,364 @@
+// Acks and everything time-driven: +ACK/-NAK/+WPI/+TERM/+NXT on
+// $JS.ACK.<stream>.<consumer>.>, flow-control replies, the redelivery
+// timers (ack wait, backoff, NAK delay; max_deliver), pull-request expiry and
+// heartbeats, push idle heartbeats, the inactive threshold, the state commit
+// before AckSync replies, and the consumer advisories.
+#include <fmt/format.h>
+
+#include "jetstream/consumer.h"
+#include "jetstream/consumer_status.h"
+#include "jetstream/wire.h"
+
+namespace sluice::jetstream {
+namespace {
+
+using json = nlohmann::json;
+using ojson = nlohmann::ordered_json;
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
+  return s;
+}
+
+// nats-server's advisory schema type for each subject kind.
+const char* AdvisoryType(std::string_view kind) {
+  if (kind == "MAX_DELIVERIES") return "io.nats.jetstream.advisory.v1.max_deliver";
+  if (kind == "MSG_TERMINATED") return "io.nats.jetstream.advisory.v1.terminated";
+  if (kind == "MSG_NAKED") return "io.nats.jetstream.advisory.v1.nak";
+  return "io.nats.jetstream.advisory.v1.consumer_action";  // CREATED, DELETED
+}
+
+}  // namespace
+
+// ---- inputs from the router ----
+
+bool Consumer::Deliver(router::Subscription& sub, const router::Message& m) {
+  if (!env_.dispatcher) return true;
+  std::weak_ptr<Consumer> weak = weak_from_this();
+  if (sub.sink_flags & consumer_wire::kFlowControlSinkFlag) {
+    env_.dispatcher->Post([weak, subject = std::string(m.subject)] {
+      if (auto c = weak.lock()) c->HandleFlowControlReply(subject);
+    });
+    return true;
+  }
+  env_.dispatcher->Post([weak, subject = std::string(m.subject), reply = std::string(m.reply),
+                         body = std::string(m.payload)] {
+    if (auto c = weak.lock()) c->HandleAck(subject, reply, body);
+  });
+  return true;
+}
+
+void Consumer::HandleFlowControlReply(const std::string& subject) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_ || fc_.fcid.empty() || subject != fc_.fcid) return;  // only the latest request counts
+    // Slow start: the window doubles with each answer up to the limit.
+    if (fc_.maxpb < fc_.pblimit) fc_.maxpb = std::min(fc_.maxpb * 2, fc_.pblimit);
+    fc_.pbytes = std::max<int64_t>(0, fc_.pbytes - fc_.fcsz);
+    fc_.fcid.clear();
+    fc_.fcsz = 0;
+  }
+  Pump();
+}
+
+// ---- acks ----
+
+int64_t Consumer::BackoffFor(uint64_t deliveries) const {
+  if (config_.backoff_ns.empty() || deliveries == 0) return config_.ack_wait_ns;
+  size_t i = std::min<size_t>(deliveries - 1, config_.backoff_ns.size() - 1);
+  return config_.backoff_ns[i];
+}
+
+bool Consumer::TimerIsCurrent(uint64_t seq, int64_t deadline) const {
+  auto it = pending_.find(seq);
+  return it != pending_.end() && it->second.deadline == deadline;
+}
+
+void Consumer::ScheduleRedeliveryLocked(uint64_t seq, PendingAck& p, int64_t deadline) {
+  p.deadline = deadline;
+  timers_.Schedule(seq, deadline);
+  ArmTimerLocked(deadline);
+}
+
+void Consumer::CompactTimersLocked() {
+  timers_.MaybeCompact(pending_.size(), [this](auto&& add) {
+    for (const auto& [seq, p] : pending_) {
+      if (p.deadline != 0) add(seq, p.deadline);
+    }
+  });
+}
+
+bool Consumer::AckLocked(uint64_t sseq, std::vector<uint64_t>& acked) {
+  exhausted_.erase(sseq);
+  auto it = pending_.find(sseq);
+  if (it == pending_.end()) return false;
+  pending_.erase(it);
+  redeliver_.erase(sseq);
+  acked.push_back(sseq);
+  last_ack_ns_ = Now();
+  dirty_ = true;
+  return true;
+}
+
+void Consumer::ExhaustLocked(uint64_t seq, uint32_t deliveries, std::vector<Out>& out) {
+  // nats-server: the message leaves the pending set (freeing max_ack_pending),
+  // stays counted as redelivered, and the advisory goes out once.
+  pending_.erase(seq);
+  redeliver_.erase(seq);
+  exhausted_.insert(seq);
+  dirty_ = true;
+  ojson a;
+  a["stream_seq"] = seq;
+  a["deliveries"] = deliveries;
+  AdvisoryLocked("MAX_DELIVERIES", std::move(a), out);
+}
+
+void Consumer::AdvisoryLocked(const char* kind, ojson fields, std::vector<Out>& out) {
+  ojson j;
+  j["type"] = AdvisoryType(kind);
+  j["id"] = consumer_wire::RandomToken(22);
+  j["timestamp"] = FormatTime(Now());
+  j["stream"] = stream_name_;
+  j["consumer"] = name_;
+  for (auto it = fields.begin(); it != fields.end(); ++it) j[it.key()] = it.value();
+  if (!env_.domain.empty()) j["domain"] = env_.domain;
+  Out o;
+  o.subject = fmt::format("$JS.EVENT.ADVISORY.CONSUMER.{}.{}.{}", kind, stream_name_, name_);
+  o.payload = j.dump();
+  o.advisory = true;  // published only if someone listens
+  out.push_back(std::move(o));
+}
+
+void Consumer::HandleAck(const std::string& subject, const std::string& reply, const std::string& body) {
+  // $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>
+  std::string prefix = "$JS.ACK." + stream_name_ + "." + name_ + ".";
+  std::vector<std::string_view> tokens;
+  if (subject.starts_with(prefix)) {
+    std::string_view rest = std::string_view(subject).substr(prefix.size());
+    size_t start = 0;
+    while (true) {
+      size_t dot = rest.find('.', start);
+      tokens.push_back(rest.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
+      if (dot == std::string_view::npos) break;
+      start = dot + 1;
+    }
+  }
+  std::optional<uint64_t> sseq, dseq, dc;
+  if (tokens.size() == 5) {
+    dc = ParseUint(tokens[0]);
+    sseq = ParseUint(tokens[1]);
+    dseq = ParseUint(tokens[2]);
+  }
+  std::vector<Out> out;
+  std::vector<uint64_t> acked;
+  bool sync_reply = !reply.empty();
+  bool pump = false;
+  std::optional<std::string> next_request;
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_) return;
+    const int64_t now = Now();
+    // Any ack activity postpones the inactive-threshold deletion.
+    if (push_) {
+      if (!active_) inactive_since_ = now;
+    } else {
+      last_activity_ns_ = now;
+    }
+    if (sseq) {
+      auto ack = [&] {
+        if (config_.ack_policy == AckPolicy::kAll) {
+          while (!pending_.empty() && pending_.begin()->first <= *sseq) AckLocked(pending_.begin()->first, acked);
+        } else {
+          AckLocked(*sseq, acked);
+        }
+      };
+      if (body.empty() || body == "+ACK" || body == "+OK") {
+        ack();
+      } else if (body.starts_with("-NAK")) {
+        auto it = pending_.find(*sseq);
+        if (it != pending_.end() && dseq && *dseq <= dseq_) {
+          ojson a;
+          a["consumer_seq"] = *dseq;
+          a["stream_seq"] = *sseq;
+          a["deliveries"] = dc.value_or(it->second.deliveries);
+          AdvisoryLocked("MSG_NAKED", std::move(a), out);
+          int64_t delay = 0;
+          std::string_view arg = Trim(std::string_view(body).substr(4));
+          if (!arg.empty() && arg.front() == '{') {
+            json j = json::parse(arg, nullptr, false);
+            if (j.is_object() && j.contains("delay") && j["delay"].is_number_integer()) delay = j["delay"].get<int64_t>();
+          } else if (!arg.empty()) {
+            delay = consumer_wire::ParseGoDuration(arg);
+          }
+          if (delay > 0) {
+            redeliver_.erase(*sseq);
+            ScheduleRedeliveryLocked(*sseq, it->second, now + delay);
+          } else {
+            it->second.deadline = 0;
+            redeliver_.insert(*sseq);
+            pump = true;
+          }
+        }
+      } else if (body == "+WPI") {
+        auto it = pending_.find(*sseq);
+        if (it != pending_.end() && it->second.deadline != 0)
+          ScheduleRedeliveryLocked(*sseq, it->second, now + BackoffFor(it->second.deliveries));
+      } else if (body.starts_with("+TERM")) {
+        auto it = pending_.find(*sseq);
+        uint64_t deliveries = dc.value_or(it != pending_.end() ? it->second.deliveries : 0);
+        AckLocked(*sseq, acked);
+        ojson a;
+        a["consumer_seq"] = dseq.value_or(0);
+        a["stream_seq"] = *sseq;
+        a["deliveries"] = deliveries;
+        if (std::string_view reason = Trim(std::string_view(body).substr(5)); !reason.empty())
+          a["reason"] = std::string(reason);
+        AdvisoryLocked("MSG_TERMINATED", std::move(a), out);
+      } else if (body.starts_with("+NXT")) {
+        ack();
+        sync_reply = false;
+        if (!reply.empty()) next_request = body.size() > 5 ? body.substr(5) : "";
+      }
+    }
+    if (!acked.empty()) {
+      pump = true;
+      CompactTimersLocked();
+    }
+    if (sync_reply) sync_replies_.push_back(reply);
+  }
+  Publish(out);
+  AfterAcks(acked);
+  if (env_.dispatcher && (sync_reply || !acked.empty())) env_.dispatcher->MarkDirty(shared_from_this());
+  if (next_request) HandlePull(reply, *next_request);
+  else if (pump) Pump();
+}
+
+void Consumer::AfterAcks(const std::vector<uint64_t>& removed) {
+  if (removed.empty()) return;
+  auto stream = stream_.lock();
+  if (!stream) return;
+  Retention retention = stream->config().retention;
+  for (uint64_t seq : removed) {
+    if (retention == Retention::kWorkQueue) stream->RemoveConsumed(seq);
+    else if (retention == Retention::kInterest) stream->CheckInterest(seq);
+  }
+}
+
+void Consumer::Commit() {
+  std::vector<std::string> replies;
+  {
+    std::lock_guard lock(mu_);
+    if (dirty_ && !dir_.empty() && !stopped_) {
+      std::string error;
+      if (!SaveLocked(error)) {
+        if (env_.log) env_.log("consumer " + stream_name_ + " > " + name_ + ": cannot save state: " + error);
+        return;  // no confirmation without durability
+      }
+    }
+    dirty_ = false;
+    replies.swap(sync_replies_);
+  }
+  if (env_.publisher) {
+    for (const auto& r : replies) env_.publisher->Publish(r, "", "", "");
+  }
+}
+
+// ---- timers ----
+
+void Consumer::OnTimer(int64_t now) {
+  std::vector<Out> out;
+  std::vector<uint64_t> acked;
+  bool reap = false, more = false;
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_ || timer_at_ == 0 || timer_at_ > now) return;  // a superseded heap entry
+    timer_at_ = 0;
+    int64_t next = 0;
+    auto take = [&next](int64_t t) {
+      if (t > 0 && (next == 0 || t < next)) next = t;
+    };
+    // Pull requests: interest, expiry, heartbeats.
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      if (!WaitingHasInterest(it->reply)) {
+        it = waiting_.erase(it);
+        continue;
+      }
+      if (it->expires_at != 0 && now >= it->expires_at) {
+        out.push_back({it->reply, "",
+                       consumer_wire::Status("408 Request Timeout",
+                                             consumer_wire::PendingHeaders(it->batch, it->has_max_bytes ? it->max_bytes : 0)),
+                       "", ""});
+        it = waiting_.erase(it);
+        continue;
+      }
+      if (it->next_heartbeat != 0 && now >= it->next_heartbeat) {
+        out.push_back({it->reply, "", HeartbeatHeaderLocked(), "", ""});
+        it->next_heartbeat = now + it->heartbeat_ns;
+      }
+      take(it->next_heartbeat);
+      take(it->expires_at);
+      ++it;
+    }
+    // Redeliveries that are due: only the heap's front is examined.
+    bool pump = !redeliver_.empty();
+    std::vector<uint64_t> due;
+    timers_.PopDue(now, [this](uint64_t seq, int64_t deadline) { return TimerIsCurrent(seq, deadline); }, due);
+    for (uint64_t seq : due) {
+      auto it = pending_.find(seq);
+      if (config_.max_deliver > 0 && static_cast<int64_t>(it->second.deliveries) >= config_.max_deliver) {
+        ExhaustLocked(seq, it->second.deliveries, out);
+      } else {
+        it->second.deadline = 0;
+        redeliver_.insert(seq);
+      }
+      pump = true;
+    }
+    take(timers_.Next([this](uint64_t seq, int64_t deadline) { return TimerIsCurrent(seq, deadline); }));
+    // Push idle heartbeats (only while someone listens).
+    if (push_ && config_.idle_heartbeat_ns > 0) {
+      if (heartbeat_due_ == 0) heartbeat_due_ = now + config_.idle_heartbeat_ns;
+      if (now >= heartbeat_due_) {
+        if (active_) out.push_back({config_.deliver_subject, "", HeartbeatHeaderLocked(), "", config_.deliver_subject});
+        heartbeat_due_ = now + config_.idle_heartbeat_ns;
+      }
+      take(heartbeat_due_);
+    }
+    // Replay-original and rate-limit holds.
+    for (int64_t hold : {replay_.hold_until, rate_.hold_until}) {
+      if (hold == 0) continue;
+      if (now >= hold) pump = true;
+      else take(hold);
+    }
+    if (pump) more = push_ ? PumpPushLocked(out, acked) : PumpPullLocked(out, acked);
+    // Inactive threshold: push without interest, pull without requests or acks.
+    if (const int64_t threshold = config_.inactive_threshold_ns; threshold > 0) {
+      if (push_) {
+        if (!active_) {
+          if (now - inactive_since_ >= threshold) reap = true;
+          else take(inactive_since_ + threshold);
+        }
+      } else if (waiting_.empty()) {
+        if (now - last_activity_ns_ >= threshold) reap = true;
+        else take(last_activity_ns_ + threshold);
+      } else {
+        take(now + threshold);  // re-check once the requests are gone
+      }
+    }
+    if (!reap) ArmTimerLocked(next);
+  }
+  Publish(out);
+  AfterAcks(acked);
+  if (!acked.empty() && !dir_.empty() && env_.dispatcher) env_.dispatcher->MarkDirty(shared_from_this());
+  if (more) Kick();
+  if (reap) {
+    auto stream = stream_.lock();
+    if (stream) stream->RemoveConsumer(name_);
+    Stop(true, true);
+    if (stream) stream->RecheckInterest();
+  }
+}
+
+}  // namespace sluice::jetstream

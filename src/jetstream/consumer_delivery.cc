@@ -1,0 +1,410 @@
+// Deliveries: choosing the next message (due redeliveries first, then the
+// last-per-subject list, then new messages), the ack reply, push delivery
+// with flow control, replay original and the rate limit, pull delivery to
+// waiting requests, and publishing a batch outside the consumer lock.
+//
+// Batching: one lock hold loads up to kBatchMessages / kBatchBytes; the
+// batch is then routed with one match of the deliver subject. A Pump runs a
+// few batches, then re-posts itself so other consumers and acks interleave.
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "jetstream/consumer.h"
+#include "jetstream/consumer_status.h"
+
+namespace sluice::jetstream {
+namespace {
+
+constexpr size_t kBatchMessages = 256;
+constexpr size_t kBatchBytes = 1 << 20;
+constexpr int kBatchesPerPump = 4;
+// nats-server delays a replayed message only when the original gap exceeds this.
+constexpr int64_t kReplayMinDelayNs = 1'000'000;
+
+void ToHeadersOnly(std::string& header, std::string& payload) {
+  std::string base = header.empty() ? std::string("NATS/1.0\r\n") : header.substr(0, header.size() - 2);
+  header = base + fmt::format("Nats-Msg-Size: {}\r\n\r\n", payload.size());
+  payload.clear();
+}
+
+}  // namespace
+
+void Consumer::Kick() {
+  if (!env_.dispatcher || kick_scheduled_.exchange(true)) return;
+  std::weak_ptr<Consumer> weak = weak_from_this();
+  env_.dispatcher->Post([weak] {
+    if (auto c = weak.lock()) {
+      c->kick_scheduled_ = false;
+      c->Pump();
+    }
+  });
+}
+
+void Consumer::Pump() {
+  for (int i = 0; i < kBatchesPerPump; ++i) {
+    std::vector<Out> out;
+    std::vector<uint64_t> acked;
+    bool more;
+    {
+      std::lock_guard lock(mu_);
+      more = push_ ? PumpPushLocked(out, acked) : PumpPullLocked(out, acked);
+    }
+    Publish(out);
+    AfterAcks(acked);
+    if (!acked.empty() && !dir_.empty() && env_.dispatcher) env_.dispatcher->MarkDirty(shared_from_this());
+    if (!more) return;
+  }
+  Kick();  // more to send: after what else is queued
+}
+
+void Consumer::Publish(std::vector<Out>& out) {
+  const bool on_dispatcher = env_.dispatcher && env_.dispatcher->OnThread();
+  std::shared_ptr<const router::MatchResult> route;
+  std::string_view route_subject;
+  for (auto& o : out) {
+    if (o.advisory) {
+      if (!env_.publisher || !env_.router) continue;
+      bool interest;
+      if (on_dispatcher) {
+        interest = env_.dispatcher->HasInterest(*env_.router, o.subject);
+      } else {
+        router::MatchResult r = env_.router->MatchUncached(o.subject);
+        interest = !r.plain.empty() || !r.queue_groups.empty();
+      }
+      if (interest) env_.publisher->Publish(o.subject, "", "", o.payload);
+      continue;
+    }
+    if (o.route.empty()) {
+      if (env_.publisher) env_.publisher->Publish(o.subject, o.reply, o.header, o.payload);
+      continue;
+    }
+    if (!env_.router || !on_dispatcher) continue;  // routed sends belong to the dispatcher thread
+    router::MatchCache& cache = env_.dispatcher->cache();
+    if (!route || route_subject != o.route) {
+      route = env_.router->Match(o.route, cache);
+      route_subject = o.route;
+    }
+    router::Message msg{o.subject, o.reply, o.header, o.payload};
+    env_.router->RouteTo(*route, msg, nullptr, true, cache);
+  }
+  out.clear();
+}
+
+// ---- the next message ----
+
+std::optional<Consumer::Candidate> Consumer::NextLocked(Stream& stream, const std::vector<std::string>& filters,
+                                                        std::vector<Out>& out, Halt& halt) {
+  halt = Halt::kNone;
+  while (!redeliver_.empty()) {
+    uint64_t seq = *redeliver_.begin();
+    auto it = pending_.find(seq);
+    if (it == pending_.end()) {
+      redeliver_.erase(redeliver_.begin());
+      continue;
+    }
+    if (config_.max_deliver > 0 && static_cast<int64_t>(it->second.deliveries) >= config_.max_deliver) {
+      ExhaustLocked(seq, it->second.deliveries, out);  // e.g. a NAK of its last delivery
+      continue;
+    }
+    auto m = stream.LoadSeq(seq);
+    if (!m.ok()) {  // removed from the stream meanwhile
+      redeliver_.erase(redeliver_.begin());
+      pending_.erase(it);
+      dirty_ = true;
+      continue;
+    }
+    Candidate c;
+    c.msg = std::move(*m);
+    c.deliveries = it->second.deliveries + 1;
+    c.kind = Candidate::Kind::kRedelivery;
+    return c;
+  }
+  if (config_.ack_policy != AckPolicy::kNone && config_.max_ack_pending > 0 &&
+      static_cast<int64_t>(pending_.size()) >= config_.max_ack_pending) {
+    halt = Halt::kMaxAckPending;
+    return std::nullopt;
+  }
+  while (!last_per_subject_.empty()) {
+    auto m = stream.LoadSeq(last_per_subject_.front());
+    if (m.ok()) {
+      Candidate c;
+      c.msg = std::move(*m);
+      c.kind = Candidate::Kind::kLastPerSubject;
+      return c;
+    }
+    last_per_subject_.pop_front();
+  }
+  auto m = stream.LoadNextMatching(filters, next_sseq_);
+  if (!m.ok()) {
+    halt = Halt::kEndOfStream;
+    npc_.valid = false;  // recounted on demand: cheap at the end of the stream
+    return std::nullopt;
+  }
+  Candidate c;
+  c.msg = std::move(*m);
+  return c;
+}
+
+std::string Consumer::AckReplyLocked(const Candidate& c, uint64_t pending_left) const {
+  return fmt::format("$JS.ACK.{}.{}.{}.{}.{}.{}.{}", stream_name_, name_, c.deliveries, c.msg.seq, dseq_ + 1,
+                     c.msg.timestamp_ns, pending_left);
+}
+
+void Consumer::CommitDeliveryLocked(const Candidate& c, int64_t now, std::vector<uint64_t>& acked) {
+  const uint64_t seq = c.msg.seq;
+  ++dseq_;
+  switch (c.kind) {
+    case Candidate::Kind::kRedelivery: redeliver_.erase(seq); break;
+    case Candidate::Kind::kLastPerSubject: last_per_subject_.pop_front(); break;
+    case Candidate::Kind::kFresh:
+      if (npc_.valid && seq <= npc_.last_seq && npc_.count > 0) --npc_.count;
+      next_sseq_ = seq + 1;
+      break;
+  }
+  if (c.kind != Candidate::Kind::kRedelivery) delivered_sseq_ = std::max(delivered_sseq_, seq);
+  last_delivered_ns_ = now;
+  replay_.last_ts = c.msg.timestamp_ns;
+  if (config_.ack_policy != AckPolicy::kNone) {
+    PendingAck& p = pending_[seq];
+    p.cseq = dseq_;
+    p.deliveries = c.deliveries;
+    ScheduleRedeliveryLocked(seq, p, now + BackoffFor(c.deliveries));
+  } else {
+    acked.push_back(seq);
+    dirty_ = true;
+  }
+}
+
+bool Consumer::ReplayAllowsLocked(const Candidate& c, int64_t now) {
+  if (!replay_.replaying || replay_.last_ts == 0) return true;
+  const int64_t delay = c.msg.timestamp_ns - replay_.last_ts;
+  if (delay <= kReplayMinDelayNs) return true;
+  if (replay_.hold_until != 0 && replay_.hold_seq == c.msg.seq) {
+    if (now < replay_.hold_until) return false;
+    replay_.hold_until = 0;
+    return true;
+  }
+  // nats-server waits the original gap from the moment it is ready to send.
+  replay_.hold_until = now + delay;
+  replay_.hold_seq = c.msg.seq;
+  ArmTimerLocked(replay_.hold_until);
+  return false;
+}
+
+bool Consumer::RateAllowsLocked(size_t size, int64_t now) {
+  if (config_.rate_limit_bps == 0) return true;
+  // nats-server: a token bucket of bps/8 bytes per second whose burst is the
+  // stream's max_msg_size, else the server's max_payload; it starts full.
+  const double rate = static_cast<double>(std::max<uint64_t>(config_.rate_limit_bps / 8, 1));
+  if (rate_.hold_until > now) return false;
+  if (rate_.at == 0) {
+    int64_t burst = env_.max_payload > 0 ? env_.max_payload : 1024 * 1024;
+    if (auto stream = stream_.lock()) {
+      if (int64_t m = stream->config().max_msg_size; m > 0) burst = m;
+    }
+    rate_.burst = static_cast<double>(burst);
+    rate_.tokens = rate_.burst;
+    rate_.at = now;
+  }
+  rate_.tokens = std::min(rate_.burst, rate_.tokens + static_cast<double>(now - rate_.at) * rate / 1e9);
+  rate_.at = now;
+  const double need = std::min(static_cast<double>(size), rate_.burst);
+  if (rate_.tokens + 1e-6 >= need) {
+    rate_.tokens -= need;
+    rate_.hold_until = 0;
+    return true;
+  }
+  rate_.hold_until = now + static_cast<int64_t>(std::ceil((need - rate_.tokens) / rate * 1e9));
+  ArmTimerLocked(rate_.hold_until);
+  return false;
+}
+
+void Consumer::EndOfBacklogLocked() {
+  // nats-server leaves replay mode once past the stream's last sequence at start.
+  if (replay_.replaying && next_sseq_ > replay_.until_seq) replay_.replaying = false;
+}
+
+// ---- push ----
+
+bool Consumer::PumpPushLocked(std::vector<Out>& out, std::vector<uint64_t>& acked) {
+  if (stopped_ || !active_) return false;
+  auto stream = stream_.lock();
+  if (!stream) return false;
+  if (fc_.maxpb > 0 && fc_.pbytes > fc_.maxpb) return false;  // waiting for a flow-control reply
+  const int64_t now = Now();
+  const auto filters = config_.Filters();
+  const std::string deliver = config_.deliver_subject;
+  std::optional<uint64_t> pending_count;
+  size_t n = 0, bytes = 0;
+  while (true) {
+    if (n >= kBatchMessages || bytes >= kBatchBytes) return true;
+    Halt halt;
+    auto c = NextLocked(*stream, filters, out, halt);
+    if (!c) {
+      EndOfBacklogLocked();
+      break;
+    }
+    if (!ReplayAllowsLocked(*c, now)) break;
+    if (!pending_count) pending_count = NumPendingLocked(*stream);
+    const bool redelivery = c->kind == Candidate::Kind::kRedelivery;
+    std::string reply = AckReplyLocked(*c, redelivery ? *pending_count : (*pending_count > 0 ? *pending_count - 1 : 0));
+    std::string header = std::move(c->msg.headers);
+    std::string payload = std::move(c->msg.payload);
+    if (config_.headers_only) ToHeadersOnly(header, payload);
+    if (!RateAllowsLocked(c->msg.subject.size() + reply.size() + header.size() + payload.size(), now)) break;
+    CommitDeliveryLocked(*c, now, acked);
+    if (!redelivery && *pending_count > 0) --*pending_count;
+    const int64_t size = static_cast<int64_t>(deliver.size() + reply.size() + header.size() + payload.size());
+    out.push_back({std::move(c->msg.subject), std::move(reply), std::move(header), std::move(payload), deliver});
+    ++n;
+    bytes += static_cast<size_t>(size);
+    FlowControlAfterLocked(size, out);
+    if (config_.idle_heartbeat_ns > 0) heartbeat_due_ = now + config_.idle_heartbeat_ns;
+    if (fc_.maxpb > 0 && fc_.pbytes > fc_.maxpb) break;  // stalled until the client answers
+  }
+  return false;
+}
+
+void Consumer::FlowControlAfterLocked(int64_t size, std::vector<Out>& out) {
+  if (fc_.maxpb == 0) return;
+  fc_.pbytes += size;
+  if (fc_.fcid.empty()) {
+    // nats-server asks once more than half the window is outstanding.
+    if (fc_.pbytes > fc_.maxpb / 2) {
+      fc_.fcid = "$JS.FC." + stream_name_ + "." + name_ + "." + consumer_wire::RandomToken(4);
+      fc_.fcsz = fc_.pbytes;
+      out.push_back({config_.deliver_subject, fc_.fcid, consumer_wire::kFlowControlRequest, "",
+                     config_.deliver_subject});
+    }
+  } else if (fc_.pbytes - fc_.fcsz >= fc_.maxpb) {
+    fc_.fcsz += size;
+  }
+}
+
+std::string Consumer::HeartbeatHeaderLocked() const {
+  std::string extra = fmt::format("Nats-Last-Consumer: {}\r\nNats-Last-Stream: {}\r\n", dseq_,
+                                  next_sseq_ > 0 ? next_sseq_ - 1 : 0);
+  if (push_ && !fc_.fcid.empty()) extra += "Nats-Consumer-Stalled: " + fc_.fcid + "\r\n";
+  return consumer_wire::Status("100 Idle Heartbeat", extra);
+}
+
+bool Consumer::CheckInterest() {
+  std::string subject, group;
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_ || !push_) return true;
+    subject = config_.deliver_subject;
+    group = config_.deliver_group;
+  }
+  const bool bound = InterestIn(subject, group, env_.dispatcher ? &env_.dispatcher->cache() : nullptr);
+  bool kick = false;
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_ || config_.deliver_subject != subject || config_.deliver_group != group) return bound;
+    if (bound == active_) return bound;
+    active_ = bound;
+    const int64_t now = Now();
+    if (!bound) {
+      inactive_since_ = now;
+      if (config_.inactive_threshold_ns > 0) ArmTimerLocked(now + config_.inactive_threshold_ns);
+    } else {
+      if (config_.idle_heartbeat_ns > 0) {
+        heartbeat_due_ = now + config_.idle_heartbeat_ns;
+        ArmTimerLocked(heartbeat_due_);
+      }
+      kick = true;
+    }
+  }
+  if (kick) Kick();
+  return bound;
+}
+
+// ---- pull ----
+
+bool Consumer::WaitingHasInterest(const std::string& reply) {
+  if (!env_.router || !env_.dispatcher) return true;
+  return env_.dispatcher->HasInterest(*env_.router, reply);
+}
+
+bool Consumer::PumpPullLocked(std::vector<Out>& out, std::vector<uint64_t>& acked) {
+  if (stopped_ || waiting_.empty()) return false;
+  auto stream = stream_.lock();
+  if (!stream) return false;
+  const auto filters = config_.Filters();
+  const int64_t now = Now();
+  std::optional<uint64_t> pending_count;
+  size_t n = 0, bytes = 0;
+  Halt halt = Halt::kNone;
+  while (!waiting_.empty()) {
+    if (n >= kBatchMessages || bytes >= kBatchBytes) return true;
+    auto c = NextLocked(*stream, filters, out, halt);
+    if (!c) break;
+    if (!WaitingHasInterest(waiting_.front().reply)) {
+      waiting_.pop_front();  // nobody listens on its inbox any more
+      continue;
+    }
+    if (!ReplayAllowsLocked(*c, now)) break;
+    Waiting& w = waiting_.front();
+    if (!pending_count) pending_count = NumPendingLocked(*stream);
+    const bool redelivery = c->kind == Candidate::Kind::kRedelivery;
+    std::string reply = AckReplyLocked(*c, redelivery ? *pending_count : (*pending_count > 0 ? *pending_count - 1 : 0));
+    std::string header = std::move(c->msg.headers);
+    std::string payload = std::move(c->msg.payload);
+    if (config_.headers_only) ToHeadersOnly(header, payload);
+    const int64_t size = static_cast<int64_t>(c->msg.subject.size() + reply.size() + header.size() + payload.size());
+    if (w.has_max_bytes) {
+      if (size > w.max_bytes) {
+        out.push_back({w.reply, "",
+                       consumer_wire::Status("409 Message Size Exceeds MaxBytes",
+                                             consumer_wire::PendingHeaders(w.batch, w.max_bytes)),
+                       "", ""});
+        waiting_.pop_front();
+        continue;
+      }
+      w.max_bytes -= size;
+      if (w.max_bytes == 0) w.batch = 1;  // this one fills it: the request ends with it
+    }
+    CommitDeliveryLocked(*c, now, acked);
+    if (!redelivery && *pending_count > 0) --*pending_count;
+    // To the request's inbox, shown with the stored message's subject.
+    out.push_back({std::move(c->msg.subject), std::move(reply), std::move(header), std::move(payload), w.reply});
+    ++n;
+    bytes += static_cast<size_t>(size);
+    last_activity_ns_ = now;
+    --w.batch;
+    ++w.delivered;
+    if (w.batch <= 0) {
+      if (w.has_max_bytes && w.max_bytes > 0)
+        out.push_back({w.reply, "",
+                       consumer_wire::Status("409 Batch Completed", consumer_wire::PendingHeaders(w.batch, w.max_bytes)), "",
+                       ""});
+      waiting_.pop_front();
+    } else {
+      if (w.heartbeat_ns > 0) w.next_heartbeat = now + w.heartbeat_ns;
+      if (waiting_.size() > 1) {  // nats-server serves waiting requests round-robin
+        Waiting moved = std::move(waiting_.front());
+        waiting_.pop_front();
+        waiting_.push_back(std::move(moved));
+      }
+    }
+  }
+  if (halt == Halt::kEndOfStream) {
+    // One-shot (no_wait) requests that got something end at the end of the stream.
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      if (it->no_wait && it->delivered > 0) {
+        out.push_back({it->reply, "",
+                       consumer_wire::Status("408 Request Timeout",
+                                             consumer_wire::PendingHeaders(it->batch, it->has_max_bytes ? it->max_bytes : 0)),
+                       "", ""});
+        it = waiting_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  if (halt != Halt::kNone) EndOfBacklogLocked();
+  return false;
+}
+
+}  // namespace sluice::jetstream
