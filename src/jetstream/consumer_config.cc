@@ -1,5 +1,6 @@
 #include "jetstream/consumer_config.h"
 
+#include <cstdint>
 #include <ctime>
 
 #include "core/subject.h"
@@ -79,6 +80,8 @@ bool ParseTime(const std::string& text, int64_t& out_ns) {
     return false;
   }
   if (i != text.size()) return false;
+  // Go's RFC 3339 parser refuses fields out of range (a bad JSON time).
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59 || h < 0 || mi < 0 || s < 0) return false;
   std::tm tm{};
   tm.tm_year = y - 1900;
   tm.tm_mon = mo - 1;
@@ -87,7 +90,16 @@ bool ParseTime(const std::string& text, int64_t& out_ns) {
   tm.tm_min = mi;
   tm.tm_sec = s;
   int64_t secs = static_cast<int64_t>(timegm(&tm)) - offset;
-  out_ns = secs * 1'000'000'000 + frac;
+  // Nanoseconds since the epoch fit years 1678-2262 only; beyond, saturate
+  // (a start time before every message or after every message).
+  constexpr int64_t kMaxSecs = INT64_MAX / 1'000'000'000 - 1;
+  if (secs > kMaxSecs) {
+    out_ns = INT64_MAX;
+  } else if (secs < -kMaxSecs) {
+    out_ns = INT64_MIN;
+  } else {
+    out_ns = secs * 1'000'000'000 + frac;
+  }
   return true;
 }
 

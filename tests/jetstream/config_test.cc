@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "jetstream/consumer_config.h"
 #include "jetstream/stream_config.h"
 
 namespace sluice::jetstream {
@@ -125,6 +126,30 @@ TEST(StreamConfig, UpdateRules) {
   EXPECT_EQ(ValidateUpdate(old_c, new_c).err_code, 10052);
   // Sealing is fine on update.
   ASSERT_TRUE(Check(R"({"name":"S","sealed":true})", false, &new_c).ok());
+}
+
+}  // namespace
+}  // namespace sluice::jetstream
+
+namespace sluice::jetstream {
+namespace {
+
+using json = nlohmann::json;
+
+// Found by fuzz_jetstream_json: a start time whose nanoseconds do not fit in
+// int64 overflowed; fields out of range are bad JSON times, as in Go.
+TEST(ConsumerConfig, StartTimeOutsideNanosecondRangeSaturates) {
+  ConsumerConfig far;
+  ASSERT_TRUE(ParseConsumerConfig(json::parse(R"({"deliver_policy":"by_start_time","opt_start_time":"3024-05-01T10:00:00Z"})"), far).ok());
+  EXPECT_EQ(far.opt_start_time_ns, INT64_MAX);
+  ConsumerConfig early;
+  ASSERT_TRUE(ParseConsumerConfig(json::parse(R"({"deliver_policy":"by_start_time","opt_start_time":"1066-10-14T09:00:00Z"})"), early).ok());
+  EXPECT_EQ(early.opt_start_time_ns, INT64_MIN);
+  ConsumerConfig usual;
+  ASSERT_TRUE(ParseConsumerConfig(json::parse(R"({"deliver_policy":"by_start_time","opt_start_time":"2023-11-14T22:13:20.5Z"})"), usual).ok());
+  EXPECT_EQ(usual.opt_start_time_ns, 1'700'000'000'500'000'000);
+  ConsumerConfig bad;
+  EXPECT_FALSE(ParseConsumerConfig(json::parse(R"({"deliver_policy":"by_start_time","opt_start_time":"2023-13-99T22:13:20Z"})"), bad).ok());
 }
 
 }  // namespace
