@@ -372,9 +372,7 @@ ojson Consumer::StateJsonLocked() {
   s["dseq"] = dseq_;
   s["delivered_sseq"] = delivered_sseq_;
   if (!last_per_subject_.empty()) s["last_per_subject"] = std::vector<uint64_t>(last_per_subject_.begin(), last_per_subject_.end());
-  ojson pending = ojson::array();
-  for (const auto& [seq, p] : pending_) pending.push_back({seq, p.cseq, p.deliveries});
-  s["pending"] = pending;
+  s["pending"] = ojson::array();  // filled in as text by SaveLocked (the state's last key)
   return s;
 }
 
@@ -384,7 +382,26 @@ bool Consumer::SaveLocked(std::string& error) {
   j["config"] = ToJson(config_);
   j["created"] = created_ns_;
   j["state"] = StateJsonLocked();
-  auto st = WriteFileDurably(dir_, name_ + ".json", j.dump() + "\n", env_.sync_interval_ns == 0);
+  // The pending list ([[sseq, cseq, deliveries], ...], up to max_ack_pending
+  // entries) is written as text: a JSON node per number would cost more than
+  // the write. "pending" is the last key of "state", the last key of the file.
+  std::string text = j.dump();
+  constexpr std::string_view kEmptyTail = "[]}}";
+  if (!text.ends_with(kEmptyTail)) {
+    error = "unexpected consumer state layout";
+    return false;
+  }
+  text.resize(text.size() - kEmptyTail.size());
+  text.reserve(text.size() + pending_.size() * 24 + 8);
+  auto it = std::back_inserter(text);
+  text.push_back('[');
+  bool first = true;
+  for (const auto& [seq, p] : pending_) {
+    fmt::format_to(it, "{}[{},{},{}]", first ? "" : ",", seq, p.cseq, p.deliveries);
+    first = false;
+  }
+  text += "]}}\n";
+  auto st = WriteFileDurably(dir_, name_ + ".json", text, env_.sync_interval_ns == 0);
   if (!st.ok()) {
     error = st.ToString();
     return false;

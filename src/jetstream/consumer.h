@@ -6,7 +6,8 @@
 // requests, heartbeats, AckSync replies, advisories of deliveries) runs on
 // the Dispatcher thread, so a consumer's messages leave in consumer-sequence
 // order. Event loops (the ack and flow-control subscriptions, the publish
-// path) and the API thread only post tasks. Consumer::mu_ guards the state;
+// path) and the API thread only post tasks (acks: queued on the consumer
+// under acks_mu_, one DrainAcks task per batch). Consumer::mu_ guards the state;
 // it is taken before Stream::mu_ (loads, removals) and before
 // Dispatcher::mu_ (arming a timer), and never while Publisher::Publish or
 // Router::RouteTo runs.
@@ -62,7 +63,9 @@ class Dispatcher {
   // Forces an interest check of every push consumer in the next round.
   void RecheckInterest();
   void Wake();
-  // Blocks until every task posted before ran (tests, shutdown).
+  // Blocks until every task posted before ran and the round that ran the
+  // last of them finished (its commits, interest checks and due timers), so
+  // whatever those tasks set off has been posted (tests, shutdown).
   void Flush();
   void Stop();
   int64_t Now();
@@ -70,6 +73,11 @@ class Dispatcher {
   bool OnThread() const { return std::this_thread::get_id() == thread_.get_id(); }
   // Dispatcher thread only: commit this consumer's state after the batch.
   void MarkDirty(std::shared_ptr<Consumer> consumer);
+  // Dispatcher thread only: commit it once the dispatcher runs out of work,
+  // or after kLazyCommitRounds busy rounds (for changes nobody waits to see
+  // confirmed: plain acks).
+  void MarkDirtyLazy(std::shared_ptr<Consumer> consumer);
+  static constexpr uint32_t kLazyCommitRounds = 32;
   // Dispatcher thread only: its match cache for deliveries.
   router::MatchCache& cache() { return cache_; }
   // Does anyone subscribe to subject? (dispatcher thread)
@@ -87,10 +95,13 @@ class Dispatcher {
   void CheckInterests();
   void RunDueTimers();
   void CommitDirty();
+  void CommitLazy();
 
   store::Clock* clock_;
-  std::mutex mu_;  // guards tasks_, timers_, push_, router_, recheck_, stopping_, wake_
+  std::mutex mu_;  // guards tasks_, timers_, push_, router_, recheck_, stopping_, wake_, rounds_done_
   std::condition_variable cv_;
+  std::condition_variable round_cv_;  // signalled when a round ends (Flush waits on it)
+  uint64_t rounds_done_ = 0;          // rounds finished
   std::deque<std::function<void()>> tasks_;
   std::vector<Timer> timers_;  // min-heap by deadline
   std::vector<std::weak_ptr<Consumer>> push_;
@@ -100,6 +111,8 @@ class Dispatcher {
   bool wake_ = false;
   // Dispatcher thread only.
   std::vector<std::shared_ptr<Consumer>> dirty_;
+  std::vector<std::shared_ptr<Consumer>> lazy_;
+  uint32_t lazy_rounds_ = 0;  // busy rounds since lazy_ got its first entry
   router::MatchCache cache_;
   uint64_t seen_generation_ = ~uint64_t{0};
   size_t push_without_interest_ = 0;
@@ -217,7 +230,17 @@ class Consumer final : public router::SubscriberSink, public std::enable_shared_
   Consumer(const StreamEnv& env, std::shared_ptr<Stream> stream, ConsumerConfig config);
 
   // consumer_acks.cc
-  void HandleAck(const std::string& subject, const std::string& reply, const std::string& body);
+  // An ack as it arrived on an event loop, queued for the dispatcher.
+  struct AckIn {
+    std::string subject, reply, body;
+  };
+  // Dispatcher: handles every ack queued so far, then pumps once.
+  void DrainAcks();
+  // One ack: returns whether deliveries may go on (a slot freed, a NAK).
+  // Fills `acked` (AfterAcks runs once per batch); `dirty` when the state
+  // must be committed, `confirm` when an AckSync reply waits for that commit.
+  bool HandleAck(const std::string& subject, const std::string& reply, const std::string& body,
+                 std::vector<uint64_t>& acked, bool& dirty, bool& confirm);
   void HandleFlowControlReply(const std::string& subject);
   bool AckLocked(uint64_t sseq, std::vector<uint64_t>& acked);
   void ExhaustLocked(uint64_t seq, uint32_t deliveries, std::vector<Out>& out);
@@ -241,6 +264,9 @@ class Consumer final : public router::SubscriberSink, public std::enable_shared_
   void FlowControlAfterLocked(int64_t size, std::vector<Out>& out);
   std::string HeartbeatHeaderLocked() const;
   void Publish(std::vector<Out>& out);
+  // Ack none: commits the delivered position after a Pump (settled: nothing
+  // more to send now), throttled while a backlog drains.
+  void CommitProgress(bool settled);
 
   // consumer_pull.cc
   void HandlePull(const std::string& reply, const std::string& payload);
@@ -262,6 +288,15 @@ class Consumer final : public router::SubscriberSink, public std::enable_shared_
   bool push_ = false;  // a consumer never changes mode
   int64_t created_ns_ = 0;
   std::atomic<bool> kick_scheduled_{false};
+  static constexpr uint32_t kProgressCommitPumps = 32;
+  // Dispatcher thread only: pumps whose ack-none progress is not committed yet.
+  uint32_t pumps_since_commit_ = 0;
+
+  // Acks from the event loops wait here; one DrainAcks task per batch (not
+  // one dispatcher task per ack). A leaf lock: nothing else is taken under it.
+  std::mutex acks_mu_;  // guards acks_in_, acks_scheduled_
+  std::vector<AckIn> acks_in_;
+  bool acks_scheduled_ = false;  // a DrainAcks task is posted and has not taken the queue yet
 
   std::mutex mu_;  // guards everything below
   // The ack and flow-control subscriptions hold this consumer as their sink:

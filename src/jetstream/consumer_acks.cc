@@ -44,11 +44,41 @@ bool Consumer::Deliver(router::Subscription& sub, const router::Message& m) {
     });
     return true;
   }
-  env_.dispatcher->Post([weak, subject = std::string(m.subject), reply = std::string(m.reply),
-                         body = std::string(m.payload)] {
-    if (auto c = weak.lock()) c->HandleAck(subject, reply, body);
-  });
+  // Acks queue up here; only the first of a batch posts a task (one
+  // allocation and one dispatcher wake-up per batch, not per ack).
+  bool post;
+  {
+    std::lock_guard lock(acks_mu_);
+    acks_in_.push_back({std::string(m.subject), std::string(m.reply), std::string(m.payload)});
+    post = !acks_scheduled_;
+    acks_scheduled_ = true;
+  }
+  if (post) {
+    env_.dispatcher->Post([weak] {
+      if (auto c = weak.lock()) c->DrainAcks();
+    });
+  }
   return true;
+}
+
+void Consumer::DrainAcks() {
+  std::vector<AckIn> batch;
+  {
+    std::lock_guard lock(acks_mu_);
+    batch.swap(acks_in_);
+    acks_scheduled_ = false;  // an ack queued from now on posts a new task
+  }
+  std::vector<uint64_t> acked;
+  bool dirty = false, confirm = false, pump = false;
+  for (const auto& a : batch) pump |= HandleAck(a.subject, a.reply, a.body, acked, dirty, confirm);
+  AfterAcks(acked);
+  if (env_.dispatcher && (dirty || !acked.empty())) {
+    // An AckSync reply leaves only after the commit that covers it; plain
+    // acks are committed when the dispatcher is idle or every few rounds.
+    if (confirm) env_.dispatcher->MarkDirty(shared_from_this());
+    else env_.dispatcher->MarkDirtyLazy(shared_from_this());
+  }
+  if (pump) Pump();
 }
 
 void Consumer::HandleFlowControlReply(const std::string& subject) {
@@ -132,34 +162,45 @@ void Consumer::AdvisoryLocked(const char* kind, ojson fields, std::vector<Out>& 
   out.push_back(std::move(o));
 }
 
-void Consumer::HandleAck(const std::string& subject, const std::string& reply, const std::string& body) {
+bool Consumer::HandleAck(const std::string& subject, const std::string& reply, const std::string& body,
+                         std::vector<uint64_t>& acked, bool& dirty, bool& confirm) {
   // $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>
-  std::string prefix = "$JS.ACK." + stream_name_ + "." + name_ + ".";
-  std::vector<std::string_view> tokens;
-  if (subject.starts_with(prefix)) {
-    std::string_view rest = std::string_view(subject).substr(prefix.size());
-    size_t start = 0;
-    while (true) {
-      size_t dot = rest.find('.', start);
-      tokens.push_back(rest.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
-      if (dot == std::string_view::npos) break;
-      start = dot + 1;
+  constexpr std::string_view kAckPrefix = "$JS.ACK.";
+  std::string_view tokens[5];
+  size_t ntokens = 0;
+  {
+    std::string_view rest = subject;
+    if (rest.starts_with(kAckPrefix) && rest.substr(kAckPrefix.size()).starts_with(stream_name_) &&
+        rest.size() > kAckPrefix.size() + stream_name_.size() && rest[kAckPrefix.size() + stream_name_.size()] == '.') {
+      rest.remove_prefix(kAckPrefix.size() + stream_name_.size() + 1);
+      if (rest.starts_with(name_) && rest.size() > name_.size() && rest[name_.size()] == '.') {
+        rest.remove_prefix(name_.size() + 1);
+        size_t start = 0;
+        while (ntokens <= 5) {
+          size_t dot = rest.find('.', start);
+          if (ntokens < 5)
+            tokens[ntokens] = rest.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+          ++ntokens;
+          if (dot == std::string_view::npos) break;
+          start = dot + 1;
+        }
+      }
     }
   }
   std::optional<uint64_t> sseq, dseq, dc;
-  if (tokens.size() == 5) {
+  if (ntokens == 5) {
     dc = ParseUint(tokens[0]);
     sseq = ParseUint(tokens[1]);
     dseq = ParseUint(tokens[2]);
   }
   std::vector<Out> out;
-  std::vector<uint64_t> acked;
+  const size_t acked_before = acked.size();
   bool sync_reply = !reply.empty();
   bool pump = false;
   std::optional<std::string> next_request;
   {
     std::lock_guard lock(mu_);
-    if (stopped_) return;
+    if (stopped_) return false;
     const int64_t now = Now();
     // Any ack activity postpones the inactive-threshold deletion.
     if (push_) {
@@ -223,17 +264,23 @@ void Consumer::HandleAck(const std::string& subject, const std::string& reply, c
         if (!reply.empty()) next_request = body.size() > 5 ? body.substr(5) : "";
       }
     }
-    if (!acked.empty()) {
+    if (acked.size() > acked_before) {
       pump = true;
       CompactTimersLocked();
     }
     if (sync_reply) sync_replies_.push_back(reply);
   }
   Publish(out);
-  AfterAcks(acked);
-  if (env_.dispatcher && (sync_reply || !acked.empty())) env_.dispatcher->MarkDirty(shared_from_this());
-  if (next_request) HandlePull(reply, *next_request);
-  else if (pump) Pump();
+  if (sync_reply || acked.size() > acked_before) dirty = true;
+  if (sync_reply) confirm = true;
+  if (next_request) {
+    // In order: what this ack removed goes before the request is served.
+    AfterAcks(acked);
+    acked.clear();
+    HandlePull(reply, *next_request);
+    return false;
+  }
+  return pump;
 }
 
 void Consumer::AfterAcks(const std::vector<uint64_t>& removed) {

@@ -42,6 +42,7 @@ void Consumer::Kick() {
 }
 
 void Consumer::Pump() {
+  bool progressed = false;  // ack none: the delivered position moved
   for (int i = 0; i < kBatchesPerPump; ++i) {
     std::vector<Out> out;
     std::vector<uint64_t> acked;
@@ -52,10 +53,25 @@ void Consumer::Pump() {
     }
     Publish(out);
     AfterAcks(acked);
-    if (!acked.empty() && !dir_.empty() && env_.dispatcher) env_.dispatcher->MarkDirty(shared_from_this());
-    if (!more) return;
+    progressed |= !acked.empty();
+    if (!more) {
+      if (progressed || pumps_since_commit_ > 0) CommitProgress(true);
+      return;
+    }
   }
+  if (progressed) CommitProgress(false);
   Kick();  // more to send: after what else is queued
+}
+
+void Consumer::CommitProgress(bool settled) {
+  if (dir_.empty() || !env_.dispatcher) return;
+  // Nobody waits for the confirmation of an ack-none delivery: while a
+  // backlog drains, its position is written every kProgressCommitPumps pumps
+  // (not after every dispatcher round, each a file write + 2 fsyncs); it is
+  // written as soon as the consumer stops with nothing more to send, and at Stop.
+  if (!settled && ++pumps_since_commit_ < kProgressCommitPumps) return;
+  pumps_since_commit_ = 0;
+  env_.dispatcher->MarkDirty(shared_from_this());
 }
 
 void Consumer::Publish(std::vector<Out>& out) {

@@ -1,8 +1,12 @@
 // Dispatcher: the one thread that runs every consumer's deliveries, acks and
-// timers. A round runs the posted tasks, commits the consumers they dirtied,
+// timers. A round runs the posted tasks, commits the consumers they dirtied
+// (those dirtied lazily, by plain acks, once no task waits or every
+// kLazyCommitRounds rounds),
 // re-checks push consumers' interest if the router's subscriptions changed,
 // then pops the consumer timers that are due (a heap: O(due) per round).
 #include <algorithm>
+#include <memory>
+#include <optional>
 
 #include "jetstream/consumer.h"
 
@@ -70,21 +74,17 @@ void Dispatcher::Wake() {
 
 void Dispatcher::Flush() {
   if (std::this_thread::get_id() == thread_.get_id()) return;
-  std::mutex m;
-  std::condition_variable cv;
-  bool done = false;
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_) return;
-    tasks_.push_back([&] {
-      std::lock_guard l(m);
-      done = true;
-      cv.notify_all();
-    });
-  }
+  // The flush task notes the round it runs in (read under mu_ there: rounds
+  // only end under mu_); we wait until that round has ended.
+  auto ran_in = std::make_shared<std::optional<uint64_t>>();
+  std::unique_lock lock(mu_);
+  if (stopping_) return;
+  tasks_.push_back([this, ran_in] {
+    std::lock_guard l(mu_);
+    *ran_in = rounds_done_;
+  });
   cv_.notify_one();
-  std::unique_lock l(m);
-  cv.wait(l, [&] { return done; });
+  round_cv_.wait(lock, [&] { return stopping_ || (ran_in->has_value() && rounds_done_ > **ran_in); });
 }
 
 void Dispatcher::Stop() {
@@ -94,6 +94,7 @@ void Dispatcher::Stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  round_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   std::lock_guard lock(mu_);
   timers_.clear();
@@ -105,6 +106,20 @@ void Dispatcher::MarkDirty(std::shared_ptr<Consumer> consumer) {
     if (c == consumer) return;
   }
   dirty_.push_back(std::move(consumer));
+}
+
+void Dispatcher::MarkDirtyLazy(std::shared_ptr<Consumer> consumer) {
+  for (auto& c : lazy_) {
+    if (c == consumer) return;
+  }
+  lazy_.push_back(std::move(consumer));
+}
+
+void Dispatcher::CommitLazy() {
+  auto lazy = std::move(lazy_);
+  lazy_.clear();
+  lazy_rounds_ = 0;
+  for (auto& c : lazy) c->Commit();
 }
 
 bool Dispatcher::HasInterest(router::Router& router, const std::string& subject) {
@@ -184,6 +199,7 @@ void Dispatcher::Run() {
       lock.unlock();
       for (auto& t : tasks) t();
       CommitDirty();
+      CommitLazy();
       return;
     }
     wake_ = false;
@@ -196,6 +212,14 @@ void Dispatcher::Run() {
     RunDueTimers();
     CommitDirty();
     lock.lock();
+    if (!lazy_.empty() && ((tasks_.empty() && !wake_) || ++lazy_rounds_ >= kLazyCommitRounds)) {
+      // Out of work (or busy for long): commit the plain acks' state.
+      lock.unlock();
+      CommitLazy();
+      lock.lock();
+    }
+    ++rounds_done_;
+    round_cv_.notify_all();
   }
 }
 

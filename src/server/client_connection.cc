@@ -408,6 +408,15 @@ void ClientConnection::HandlePub(const ParsedOp& op) {
   }
   SendOk();
   router::Router& router = server_.router();
+  if (StartsWith(op.subject, "$JS.ACK.")) {
+    // Every JetStream ack has a subject of its own: caching its match would
+    // only cost an insert and evict useful entries.
+    const router::MatchResult result = router.MatchUncached(op.subject);
+    router::Message msg{op.subject, op.reply, op.header, op.payload};
+    auto outcome = router.RouteTo(result, msg, this, opts_.echo, loop_.match_cache());
+    if (outcome.delivered == 0 && !op.reply.empty() && opts_.no_responders) SendNoResponders(op.reply);
+    return;
+  }
   const uint64_t generation = router.generation();
   if (!memo_result_ || generation != memo_generation_ || op.subject != memo_subject_) {
     memo_result_ = router.Match(op.subject, loop_.match_cache());
