@@ -8,7 +8,6 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
@@ -20,25 +19,8 @@
 namespace sluice::itc {
 namespace {
 
-class ConsumerTest : public ::testing::TestWithParam<ServerKind> {
+class ConsumerTest : public JetStreamFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/sluice-itc-consumer-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    store_dir_ = tmpl;
-    server_ = ServerProcess::Start(GetParam(), {"-js", "-sd", store_dir_});
-    ASSERT_NE(server_, nullptr);
-    nc_ = Connect(server_->url());
-    ASSERT_NE(nc_, nullptr);
-    ASSERT_EQ(natsConnection_JetStream(&js_, nc_.get(), nullptr), NATS_OK);
-  }
-  void TearDown() override {
-    if (js_) jsCtx_Destroy(js_);
-    nc_.reset();
-    server_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(store_dir_, ec);
-  }
 
   void AddStream(const char* name, const char* subject) {
     jsStreamConfig cfg;
@@ -91,10 +73,6 @@ class ConsumerTest : public ::testing::TestWithParam<ServerKind> {
     return false;
   }
 
-  std::string store_dir_;
-  std::unique_ptr<ServerProcess> server_;
-  Conn nc_;
-  jsCtx* js_ = nullptr;
 };
 
 // Messages handed to an async js_Subscribe callback.

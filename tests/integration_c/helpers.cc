@@ -146,6 +146,26 @@ bool RawHandshake(RawClient& rc, int port, std::string* info_line) {
   return !rc.ReadUntil("PONG\r\n").empty();
 }
 
+void JetStreamFixture::SetUp() {
+  char tmpl[] = "/tmp/sluice-itc-js-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  store_dir_ = tmpl;
+  server_ = ServerProcess::Start(GetParam(), {"-js", "-sd", store_dir_});
+  ASSERT_NE(server_, nullptr);
+  nc_ = Connect(server_->url());
+  ASSERT_NE(nc_, nullptr);
+  ASSERT_EQ(natsConnection_JetStream(&js_, nc_.get(), nullptr), NATS_OK);
+}
+
+void JetStreamFixture::TearDown() {
+  if (js_) jsCtx_Destroy(js_);
+  js_ = nullptr;
+  nc_.reset();
+  server_.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(store_dir_, ec);
+}
+
 void ServerTest::Start(const std::string& config) {
   std::vector<std::string> args;
   if (!config.empty()) {

@@ -113,6 +113,20 @@ class ServerTest : public ::testing::TestWithParam<ServerKind> {
   std::unique_ptr<ServerProcess> server_;
 };
 
+// JetStream suites' fixture: a server of the parameter's kind with `-js` on
+// its own temp store dir (removed afterwards), one connection and its
+// JetStream context, all set up before each test.
+class JetStreamFixture : public ::testing::TestWithParam<ServerKind> {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  std::string store_dir_;
+  std::unique_ptr<ServerProcess> server_;
+  Conn nc_;
+  jsCtx* js_ = nullptr;
+};
+
 std::string KindName(const ::testing::TestParamInfo<ServerKind>& info);
 
 #define SLUICE_ITC_INSTANTIATE(Fixture)                                                            \

@@ -3,7 +3,6 @@
 // against both servers started with -js -sd <temp dir>.
 #include <stdlib.h>
 
-#include <filesystem>
 #include <string>
 
 #include "helpers.h"
@@ -11,30 +10,9 @@
 namespace sluice::itc {
 namespace {
 
-class JetStreamTest : public ::testing::TestWithParam<ServerKind> {
+class JetStreamTest : public JetStreamFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/sluice-itc-js-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    store_dir_ = tmpl;
-    server_ = ServerProcess::Start(GetParam(), {"-js", "-sd", store_dir_});
-    ASSERT_NE(server_, nullptr);
-    nc_ = Connect(server_->url());
-    ASSERT_NE(nc_, nullptr);
-    ASSERT_EQ(natsConnection_JetStream(&js_, nc_.get(), nullptr), NATS_OK);
-  }
-  void TearDown() override {
-    if (js_) jsCtx_Destroy(js_);
-    nc_.reset();
-    server_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(store_dir_, ec);
-  }
 
-  std::string store_dir_;
-  std::unique_ptr<ServerProcess> server_;
-  Conn nc_;
-  jsCtx* js_ = nullptr;
 };
 
 TEST_P(JetStreamTest, AddStreamPublishAndInfo) {

@@ -6,7 +6,6 @@
 // ordered push consumers with flow control and heartbeats.
 #include <stdlib.h>
 
-#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
@@ -21,25 +20,12 @@ struct EntryDeleter {
 };
 using Entry = std::unique_ptr<kvEntry, EntryDeleter>;
 
-class KvTest : public ::testing::TestWithParam<ServerKind> {
+class KvTest : public JetStreamFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/sluice-itc-kv-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    store_dir_ = tmpl;
-    server_ = ServerProcess::Start(GetParam(), {"-js", "-sd", store_dir_});
-    ASSERT_NE(server_, nullptr);
-    nc_ = Connect(server_->url());
-    ASSERT_NE(nc_, nullptr);
-    ASSERT_EQ(natsConnection_JetStream(&js_, nc_.get(), nullptr), NATS_OK);
-  }
   void TearDown() override {
     if (kv_) kvStore_Destroy(kv_);
-    if (js_) jsCtx_Destroy(js_);
-    nc_.reset();
-    server_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(store_dir_, ec);
+    kv_ = nullptr;
+    JetStreamFixture::TearDown();
   }
   void CreateBucket(const char* name, uint8_t history) {
     kvConfig cfg;
@@ -56,10 +42,6 @@ class KvTest : public ::testing::TestWithParam<ServerKind> {
   }
   static std::string Value(kvEntry* e) { return std::string(kvEntry_ValueString(e) ? kvEntry_ValueString(e) : ""); }
 
-  std::string store_dir_;
-  std::unique_ptr<ServerProcess> server_;
-  Conn nc_;
-  jsCtx* js_ = nullptr;
   kvStore* kv_ = nullptr;
   natsStatus last_status_ = NATS_OK;
 };
