@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <random>
 
+#include "config/config_file.h"
 #include "core/subject.h"
 #include "jetstream/consumer_status.h"
 #include "jetstream/wire.h"
@@ -84,34 +85,8 @@ std::string GoDuration(int64_t ns) {
 }
 
 int64_t ParseGoDuration(std::string_view s) {
-  int64_t total = 0;
-  size_t i = 0;
-  if (s.empty()) return 0;
-  while (i < s.size()) {
-    size_t j = i;
-    while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.')) ++j;
-    if (j == i) return 0;
-    double v = 0;
-    try {
-      v = std::stod(std::string(s.substr(i, j - i)));
-    } catch (...) {
-      return 0;
-    }
-    size_t k = j;
-    while (k < s.size() && !std::isdigit(static_cast<unsigned char>(s[k])) && s[k] != '.') ++k;
-    std::string_view unit = s.substr(j, k - j);
-    double mult = 0;
-    if (unit == "ns") mult = 1;
-    else if (unit == "us" || unit == "µs") mult = 1e3;
-    else if (unit == "ms") mult = 1e6;
-    else if (unit == "s") mult = 1e9;
-    else if (unit == "m") mult = 60e9;
-    else if (unit == "h") mult = 3600e9;
-    else return 0;
-    total += static_cast<int64_t>(v * mult);
-    i = k;
-  }
-  return total;
+  std::chrono::nanoseconds ns{};
+  return config::ParseGoDuration(s, ns) ? ns.count() : 0;
 }
 
 std::string RandomToken(size_t n) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "config/config_file.h"
 #include "jetstream/wire.h"
 
 namespace sluice::jetstream {
@@ -41,79 +42,9 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 // whole * unit plus the fraction's share of the unit truncated to a whole ns
 // (a running floating-point sum rounds differently: "0.5m" must be 30s).
 std::optional<int64_t> ParseGoDuration(std::string_view s) {
-  constexpr uint64_t kLimit = uint64_t{1} << 63;
-  bool negative = false;
-  if (!s.empty() && (s.front() == '-' || s.front() == '+')) {
-    negative = s.front() == '-';
-    s.remove_prefix(1);
-  }
-  if (s == "0") return 0;
-  if (s.empty()) return std::nullopt;
-  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
-  uint64_t total = 0;
-  while (!s.empty()) {
-    if (!(s.front() == '.' || is_digit(s.front()))) return std::nullopt;
-    // The whole part; more than 2^63 is an overflow.
-    uint64_t whole = 0;
-    size_t i = 0;
-    for (; i < s.size() && is_digit(s[i]); ++i) {
-      if (whole > kLimit / 10) return std::nullopt;
-      whole = whole * 10 + static_cast<uint64_t>(s[i] - '0');
-      if (whole > kLimit) return std::nullopt;
-    }
-    const bool had_whole = i > 0;
-    s.remove_prefix(i);
-    // The fraction: digits are kept while they fit, the rest ignored.
-    uint64_t frac = 0;
-    double scale = 1;
-    bool had_frac = false;
-    if (!s.empty() && s.front() == '.') {
-      s.remove_prefix(1);
-      size_t k = 0;
-      bool overflow = false;
-      for (; k < s.size() && is_digit(s[k]); ++k) {
-        if (overflow) continue;
-        if (frac > (kLimit - 1) / 10) {
-          overflow = true;
-          continue;
-        }
-        const uint64_t next = frac * 10 + static_cast<uint64_t>(s[k] - '0');
-        if (next > kLimit) {
-          overflow = true;
-          continue;
-        }
-        frac = next;
-        scale *= 10;
-      }
-      had_frac = k > 0;
-      s.remove_prefix(k);
-    }
-    if (!had_whole && !had_frac) return std::nullopt;
-    // The unit (required).
-    size_t u = 0;
-    while (u < s.size() && s[u] != '.' && !is_digit(s[u])) ++u;
-    const std::string_view unit_text = s.substr(0, u);
-    s.remove_prefix(u);
-    uint64_t unit;
-    if (unit_text == "ns") unit = 1;
-    else if (unit_text == "us" || unit_text == "\xC2\xB5s" || unit_text == "\xCE\xBCs") unit = 1'000;
-    else if (unit_text == "ms") unit = 1'000'000;
-    else if (unit_text == "s") unit = kSecond;
-    else if (unit_text == "m") unit = 60 * kSecond;
-    else if (unit_text == "h") unit = 3600 * kSecond;
-    else return std::nullopt;  // missing or unknown unit
-    if (whole > kLimit / unit) return std::nullopt;
-    uint64_t value = whole * unit;
-    if (frac > 0) {
-      value += static_cast<uint64_t>(static_cast<double>(frac) * (static_cast<double>(unit) / scale));
-      if (value > kLimit) return std::nullopt;
-    }
-    total += value;
-    if (total > kLimit) return std::nullopt;
-  }
-  if (negative) return total == kLimit ? std::numeric_limits<int64_t>::min() : -static_cast<int64_t>(total);
-  if (total > kLimit - 1) return std::nullopt;
-  return static_cast<int64_t>(total);
+  std::chrono::nanoseconds ns{};
+  if (!config::ParseGoDuration(s, ns)) return std::nullopt;
+  return ns.count();
 }
 
 std::optional<int64_t> ParseMessageTtl(std::string_view value) {
