@@ -743,6 +743,11 @@ class Parser {
       if (Cur() == '\'') ++pos_;
     }
 
+    // A NUL cannot be part of a file name: the name would be cut there and a
+    // different file opened (found by fuzz_config_file).
+    if (path.find('\0') != std::string::npos) {
+      return Fail(keyword_at, "error parsing include file, the path contains a NUL byte");
+    }
     const std::string full = JoinPath(base_dir_, path);
     const std::string canonical = CanonicalOf(full);
     for (size_t i = 0; i < shared_.include_stack.size(); ++i) {

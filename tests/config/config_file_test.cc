@@ -554,6 +554,17 @@ TEST(ConfigInclude, MissingFileIsAnError) {
   EXPECT_NE(ParseError("include adir", dir.path()).find("not a regular file"), std::string::npos);
 }
 
+// Found by fuzz_config_file: the name was cut at the NUL and another file opened.
+TEST(ConfigInclude, PathWithNulIsRefusedAtTheInclude) {
+  TempDir dir;
+  dir.Write("sub.conf", "a: 1\n");
+  const std::string main = dir.Write("main.conf", std::string("b: 2\ninclude sub.conf\0/x\n", 25));
+  Value v;
+  std::string error;
+  ASSERT_FALSE(ParseFile(main, v, error));
+  EXPECT_EQ(error, main + ":2:1: error parsing include file, the path contains a NUL byte");
+}
+
 TEST(ConfigInclude, LoopsAreDetected) {
   TempDir dir;
   const std::string a = dir.Write("a.conf", "x: 1\ninclude b.conf\n");
