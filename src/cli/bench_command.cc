@@ -499,7 +499,7 @@ void AddBenchCommand(CLI::App& app, const GlobalOptions& global, Action& action)
         ->check(CLI::Range(uint64_t{0}, uint64_t{1000}))
         ->capture_default_str();
     cmd->add_flag("--no-progress", o->no_progress, "no progress line");
-    cmd->callback([&global, &action, o] { action = [&global, o] { return RunBench(global, *o); }; });
+    RunOnSelect(cmd, global, action, o, RunBench);
   }
   AddBenchJsPubCommand(*bench, global, action);
   AddBenchJsConsumeCommand(*bench, global, action);

@@ -15,11 +15,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_js_common.h"
 #include "bench_stats.h"
 #include "commands.h"
 #include "connection.h"
 #include "duration.h"
 #include "js_api.h"
+#include "js_context.h"
 #include "message_output.h"
 #include "progress_line.h"
 #include "signals.h"
@@ -41,33 +43,6 @@ struct JsPubOptions {
   bool no_progress = false;
 };
 
-struct JsCtxDeleter {
-  void operator()(jsCtx* js) const { jsCtx_Destroy(js); }
-};
-
-// What the ack handler collects (it runs on nats.c's threads).
-struct AsyncAcks {
-  std::atomic<uint64_t> acked{0};
-  std::atomic<uint64_t> failed{0};
-  std::mutex mu;
-  std::string first_error;  // guarded by mu
-};
-
-void OnAck(jsCtx*, natsMsg* msg, jsPubAck*, jsPubAckErr* pae, void* closure) {
-  auto* acks = static_cast<AsyncAcks*>(closure);
-  if (pae != nullptr) {
-    acks->failed.fetch_add(1);
-    std::lock_guard<std::mutex> lock(acks->mu);
-    if (acks->first_error.empty()) {
-      std::string text = pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err);
-      acks->first_error = pae->ErrCode ? fmt::format("{} ({})", text, static_cast<int>(pae->ErrCode)) : text;
-    }
-  } else {
-    acks->acked.fetch_add(1, std::memory_order_relaxed);
-  }
-  natsMsg_Destroy(msg);
-}
-
 std::string PublishError(natsStatus s, int code, const std::string& subject) {
   if (s == NATS_NO_RESPONDERS) return fmt::format("no stream stores \"{}\" (no responders)", subject);
   std::string text = NatsErrorText(s);
@@ -83,49 +58,15 @@ int RunJsPub(const GlobalOptions& global, const JsPubOptions& o) {
   auto conn = Connection::Open(global, {.name = "sluice bench js-pub", .long_running = false, .send_asap = !o.async});
 
   // The stream: use it if it is there, else create it (and delete it at the end).
-  bool created = false;
-  try {
-    JsRequest(conn.get(), "STREAM.INFO." + o.stream, ojson(), timeout);
-  } catch (const JsApiError& e) {
-    if (e.err_code() != kErrStreamNotFound) throw;
-    ojson cfg;
-    cfg["name"] = o.stream;
-    cfg["subjects"] = ojson::array({o.subject});
-    cfg["storage"] = o.storage;
-    JsRequest(conn.get(), "STREAM.CREATE." + o.stream, cfg, timeout);
-    created = true;
-    std::fprintf(stderr, "Created stream %s on \"%s\" (%s storage)\n", o.stream.c_str(), o.subject.c_str(),
-                 o.storage.c_str());
-  }
-  struct Cleanup {
-    natsConnection* nc;
-    const JsPubOptions& o;
-    bool active;
-    std::chrono::nanoseconds timeout;
-    ~Cleanup() {
-      if (!active) return;
-      try {
-        JsRequest(nc, "STREAM.DELETE." + o.stream, ojson(), timeout);
-        std::fprintf(stderr, "Deleted stream %s\n", o.stream.c_str());
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "sluice: could not delete stream %s: %s\n", o.stream.c_str(), e.what());
-      }
-    }
-  } cleanup{conn.get(), o, created && !o.keep, timeout};
+  BenchStream stream = BenchStream::Open(
+      conn.get(), {.name = o.stream, .subject = o.subject, .storage = o.storage, .keep = o.keep}, timeout);
 
-  AsyncAcks acks;
+  AsyncAckCollector acks;
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.Wait = ToMillis(timeout);
-  if (o.async) {
-    jo.PublishAsync.MaxPending = o.outstanding;
-    jo.PublishAsync.AckHandler = OnAck;
-    jo.PublishAsync.AckHandlerClosure = &acks;
-    jo.PublishAsync.StallWait = ToMillis(timeout);
-  }
-  jsCtx* raw_js = nullptr;
-  CheckNats(natsConnection_JetStream(&raw_js, conn.get(), &jo), "cannot create the JetStream context");
-  std::unique_ptr<jsCtx, JsCtxDeleter> js(raw_js);
+  if (o.async) acks.Attach(jo, o.outstanding, timeout);
+  JsCtxPtr js = OpenJetStream(conn.get(), jo);
 
   std::string payload(o.size, '\0');
   uint64_t x = 0x9E3779B97F4A7C15ull;
@@ -138,29 +79,12 @@ int RunJsPub(const GlobalOptions& global, const JsPubOptions& o) {
                WithThousands(o.size).c_str(), o.stream.c_str(),
                o.async ? fmt::format("async, {} outstanding", o.outstanding).c_str() : "sync");
   std::atomic<uint64_t> sent{0};
-  ProgressLine progress("Publishing", o.msgs, [&] { return o.async ? acks.acked.load() : sent.load(); },
+  ProgressLine progress("Publishing", o.msgs, [&] { return o.async ? acks.acked() : sent.load(); },
                         !o.no_progress);
   std::vector<int64_t> samples;
   auto t0 = Clock::now();
   if (o.async) {
-    for (uint64_t i = 0; i < o.msgs; ++i) {
-      if (StopRequested()) throw CliError(fmt::format("interrupted after {} messages", WithThousands(i)));
-      natsStatus s = js_PublishAsync(js.get(), o.subject.c_str(), payload.data(), static_cast<int>(payload.size()),
-                                     nullptr);
-      if (s == NATS_TIMEOUT) {
-        throw CliError(fmt::format("no acknowledgements for {} with {} outstanding", FormatDuration(timeout),
-                                   o.outstanding));
-      }
-      if (s != NATS_OK) throw CliError(PublishError(s, 0, o.subject));
-      sent.store(i + 1, std::memory_order_relaxed);
-      if (acks.failed.load(std::memory_order_relaxed) > 0) break;
-    }
-    jsPubOptions po;
-    jsPubOptions_Init(&po);
-    po.MaxWait = std::max<int64_t>(ToMillis(timeout), 60000);
-    natsStatus s = js_PublishAsyncComplete(js.get(), &po);
-    if (s == NATS_TIMEOUT) throw CliError("timed out waiting for the last acknowledgements");
-    CheckNats(s, "waiting for the acknowledgements");
+    PublishAsyncAndWait(js.get(), o.subject, payload, o.msgs, acks, sent, timeout, "js-pub");
   } else {
     samples.reserve(o.msgs);
     jsPubOptions po;
@@ -182,11 +106,6 @@ int RunJsPub(const GlobalOptions& global, const JsPubOptions& o) {
   }
   Throughput total{o.msgs, o.msgs * o.size, std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0)};
   progress.Stop();
-  if (acks.failed.load() > 0) {
-    std::lock_guard<std::mutex> lock(acks.mu);
-    throw CliError(fmt::format("{} publishes failed, the first with: {}", WithThousands(acks.failed.load()),
-                               acks.first_error));
-  }
 
   nlohmann::ordered_json summary;
   summary["kind"] = "js-pub";
@@ -203,12 +122,7 @@ int RunJsPub(const GlobalOptions& global, const JsPubOptions& o) {
     summary["latency_us"] = latency.ToJson();
     text += fmt::format("{:<10} {}\n", "Latency:", latency.ToText());
   }
-  if (global.json) {
-    std::printf("%s\n", JsonLine(summary).c_str());
-  } else {
-    std::fputs(text.c_str(), stdout);
-  }
-  std::fflush(stdout);
+  PrintBenchSummary(global, summary, text);
   return 0;
 }
 
@@ -234,7 +148,7 @@ void AddBenchJsPubCommand(CLI::App& bench, const GlobalOptions& global, Action& 
       ->capture_default_str();
   cmd->add_flag("--keep", o->keep, "keep a stream this command created");
   cmd->add_flag("--no-progress", o->no_progress, "no progress line");
-  cmd->callback([&global, &action, o] { action = [&global, o] { return RunJsPub(global, *o); }; });
+  RunOnSelect(cmd, global, action, o, RunJsPub);
 }
 
 }  // namespace sluice::cli

@@ -20,11 +20,13 @@
 #include <memory>
 #include <mutex>
 
+#include "bench_js_common.h"
 #include "bench_stats.h"
 #include "commands.h"
 #include "connection.h"
 #include "duration.h"
 #include "js_api.h"
+#include "js_context.h"
 #include "js_output.h"
 #include "js_pull.h"
 #include "message_output.h"
@@ -52,61 +54,17 @@ struct JsConsumeOptions {
   bool no_progress = false;
 };
 
-struct JsCtxDeleter {
-  void operator()(jsCtx* js) const { jsCtx_Destroy(js); }
-};
-
-struct SeedAcks {
-  std::atomic<uint64_t> failed{0};
-  std::mutex mu;
-  std::string first_error;  // guarded by mu
-};
-
-void OnSeedAck(jsCtx*, natsMsg* msg, jsPubAck*, jsPubAckErr* pae, void* closure) {
-  auto* acks = static_cast<SeedAcks*>(closure);
-  if (pae != nullptr) {
-    acks->failed.fetch_add(1);
-    std::lock_guard<std::mutex> lock(acks->mu);
-    if (acks->first_error.empty()) acks->first_error = pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err);
-  }
-  natsMsg_Destroy(msg);
-}
-
 // Publishes o.msgs messages of o.size bytes on `subject`, waiting for every ack.
 void Seed(natsConnection* nc, const JsConsumeOptions& o, const std::string& subject, std::chrono::nanoseconds timeout) {
-  SeedAcks acks;
+  AsyncAckCollector acks;
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.Wait = ToMillis(timeout);
-  jo.PublishAsync.MaxPending = 4096;
-  jo.PublishAsync.AckHandler = OnSeedAck;
-  jo.PublishAsync.AckHandlerClosure = &acks;
-  jo.PublishAsync.StallWait = ToMillis(timeout);
-  jsCtx* raw = nullptr;
-  CheckNats(natsConnection_JetStream(&raw, nc, &jo), "cannot create the JetStream context");
-  std::unique_ptr<jsCtx, JsCtxDeleter> js(raw);
-  std::string payload(o.size, 'x');
+  acks.Attach(jo, 4096, timeout);
+  JsCtxPtr js = OpenJetStream(nc, jo);
   std::atomic<uint64_t> sent{0};
   ProgressLine progress("Seeding", o.msgs, [&] { return sent.load(); }, !o.no_progress);
-  for (uint64_t i = 0; i < o.msgs; ++i) {
-    if (StopRequested()) throw CliError(fmt::format("interrupted after seeding {} messages", WithThousands(i)));
-    natsStatus s = js_PublishAsync(js.get(), subject.c_str(), payload.data(), static_cast<int>(payload.size()), nullptr);
-    if (s == NATS_NO_RESPONDERS) throw CliError(fmt::format("no stream stores \"{}\" (no responders)", subject));
-    CheckNats(s, fmt::format("publish to \"{}\"", subject));
-    sent.store(i + 1, std::memory_order_relaxed);
-    if (acks.failed.load() > 0) break;
-  }
-  jsPubOptions po;
-  jsPubOptions_Init(&po);
-  po.MaxWait = std::max<int64_t>(ToMillis(timeout), 60000);
-  natsStatus s = js_PublishAsyncComplete(js.get(), &po);
-  progress.Stop();
-  if (s == NATS_TIMEOUT) throw CliError("timed out waiting for the seed acknowledgements");
-  CheckNats(s, "waiting for the seed acknowledgements");
-  if (acks.failed.load() > 0) {
-    std::lock_guard<std::mutex> lock(acks.mu);
-    throw CliError(fmt::format("seeding failed: {}", acks.first_error));
-  }
+  PublishAsyncAndWait(js.get(), subject, std::string(o.size, 'x'), o.msgs, acks, sent, timeout, "seeding");
 }
 
 int RunJsConsume(const GlobalOptions& global, const JsConsumeOptions& o) {
@@ -119,43 +77,19 @@ int RunJsConsume(const GlobalOptions& global, const JsConsumeOptions& o) {
   auto conn = Connection::Open(global, {.name = "sluice bench js-consume"});
 
   // The stream: use it, or create it when seeding (and delete it at the end).
-  bool created = false;
   std::string subject = o.subject;
-  ojson info;
-  try {
-    info = JsRequest(conn.get(), "STREAM.INFO." + o.stream, ojson(), timeout);
-  } catch (const JsApiError& e) {
-    if (e.err_code() != kErrStreamNotFound || !o.seed) throw;
-    if (subject.empty()) subject = o.stream;
-    CheckSubject(subject);
-    ojson cfg;
-    cfg["name"] = o.stream;
-    cfg["subjects"] = ojson::array({subject});
-    cfg["storage"] = o.storage;
-    info = JsRequest(conn.get(), "STREAM.CREATE." + o.stream, cfg, timeout);
-    created = true;
-    std::fprintf(stderr, "Created stream %s on \"%s\" (%s storage)\n", o.stream.c_str(), subject.c_str(),
-                 o.storage.c_str());
-  }
-  struct StreamCleanup {
-    natsConnection* nc;
-    std::string stream;
-    bool active;
-    std::chrono::nanoseconds timeout;
-    ~StreamCleanup() {
-      if (!active) return;
-      try {
-        JsRequest(nc, "STREAM.DELETE." + stream, ojson(), timeout);
-        std::fprintf(stderr, "Deleted stream %s\n", stream.c_str());
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "sluice: could not delete stream %s: %s\n", stream.c_str(), e.what());
-      }
-    }
-  } stream_cleanup{conn.get(), o.stream, created && !o.keep, timeout};
+  BenchStream stream = BenchStream::Open(conn.get(),
+                                         {.name = o.stream,
+                                          .subject = subject.empty() ? o.stream : subject,
+                                          .storage = o.storage,
+                                          .create_if_missing = o.seed,
+                                          .keep = o.keep},
+                                         timeout);
+  if (stream.created() && subject.empty()) subject = o.stream;
 
   if (o.seed) {
     if (subject.empty()) {
-      for (auto& s : info.value("config", ojson::object()).value("subjects", ojson::array())) {
+      for (auto& s : stream.info().value("config", ojson::object()).value("subjects", ojson::array())) {
         std::string one = s.is_string() ? s.get<std::string>() : "";
         if (!one.empty() && one.find('*') == std::string::npos && one.find('>') == std::string::npos) {
           subject = one;
@@ -168,9 +102,9 @@ int RunJsConsume(const GlobalOptions& global, const JsConsumeOptions& o) {
     std::fprintf(stderr, "Seeding %s messages of %s bytes on \"%s\"\n", WithThousands(o.msgs).c_str(),
                  WithThousands(o.size).c_str(), subject.c_str());
     Seed(conn.get(), o, subject, timeout);
-    info = JsRequest(conn.get(), "STREAM.INFO." + o.stream, ojson(), timeout);
+    stream.Refresh();
   }
-  uint64_t stored = Num(info.value("state", ojson::object()), "messages");
+  uint64_t stored = Num(stream.info().value("state", ojson::object()), "messages");
   if (stored < o.msgs) {
     throw CliError(fmt::format("stream {} holds {} messages, fewer than --msgs {} (add --seed to publish them first)",
                                o.stream, WithThousands(stored), WithThousands(o.msgs)));
@@ -299,12 +233,7 @@ int RunJsConsume(const GlobalOptions& global, const JsConsumeOptions& o) {
     summary["fetch_latency_us"] = latency.ToJson();
     text += fmt::format("{:<14} {}\n", "Fetch latency:", latency.ToText());
   }
-  if (global.json) {
-    std::printf("%s\n", JsonLine(summary).c_str());
-  } else {
-    std::fputs(text.c_str(), stdout);
-  }
-  std::fflush(stdout);
+  PrintBenchSummary(global, summary, text);
   return 0;
 }
 
@@ -334,7 +263,7 @@ void AddBenchJsConsumeCommand(CLI::App& bench, const GlobalOptions& global, Acti
   cmd->add_option("--consumer", o->consumer, "a durable consumer of this name instead of an ephemeral one");
   cmd->add_flag("--keep", o->keep, "keep a stream --seed created, and a named consumer");
   cmd->add_flag("--no-progress", o->no_progress, "no progress line");
-  cmd->callback([&global, &action, o] { action = [&global, o] { return RunJsConsume(global, *o); }; });
+  RunOnSelect(cmd, global, action, o, RunJsConsume);
 }
 
 }  // namespace sluice::cli

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 
 #include <CLI/CLI.hpp>
 
@@ -18,6 +19,14 @@ using Action = std::function<int()>;
 // `sluice bench fast` says which subcommands there are (CLI11's own
 // message would only say that one is required).
 void RequireOneOf(CLI::App& parent, const char* choices);
+
+// When the command line selects `cmd`, `action` becomes run(global, *options)
+// (options filled by CLI11 by then).
+template <class Options>
+void RunOnSelect(CLI::App* cmd, const GlobalOptions& global, Action& action, std::shared_ptr<Options> options,
+                 int (*run)(const GlobalOptions&, const Options&)) {
+  cmd->callback([&global, &action, options, run] { action = [&global, options, run] { return run(global, *options); }; });
+}
 
 void AddPubCommand(CLI::App& app, const GlobalOptions& global, Action& action);
 void AddSubCommand(CLI::App& app, const GlobalOptions& global, Action& action);

@@ -401,7 +401,7 @@ void AddConsumerCommand(CLI::App& app, const GlobalOptions& global, Action& acti
   RequireOneOf(*consumer, "add, ls, info, rm, next");
   auto o = std::make_shared<ConsumerOptions>();
   auto bind = [&global, &action, o](CLI::App* cmd, int (*run)(const GlobalOptions&, const ConsumerOptions&)) {
-    cmd->callback([&global, &action, o, run] { action = [&global, o, run] { return run(global, *o); }; });
+    RunOnSelect(cmd, global, action, o, run);
   };
 
   CLI::App* add = consumer->add_subcommand("add", "create a consumer (durable with a name, else ephemeral)");

@@ -28,6 +28,8 @@
 #include "connection.h"
 #include "duration.h"
 #include "js_api.h"
+#include "bucket_options.h"
+#include "js_context.h"
 #include "js_output.h"
 #include "message_output.h"
 #include "progress_line.h"
@@ -42,12 +44,8 @@ struct KvOptions {
   std::string value;
   // add
   int history = 1;
-  std::string ttl;
   std::string max_value_size = "-1";
-  std::string max_bytes = "-1";
-  std::string storage = "file";
-  int replicas = 1;
-  std::string description;
+  BucketAddOptions limits;  // --ttl --max-bytes --storage --replicas --description
   // get
   std::optional<uint64_t> revision;
   bool raw = false;
@@ -61,9 +59,6 @@ struct KvOptions {
   bool force = false;
 };
 
-struct JsCtxDeleter {
-  void operator()(jsCtx* js) const { jsCtx_Destroy(js); }
-};
 struct KvStoreDeleter {
   void operator()(kvStore* kv) const { kvStore_Destroy(kv); }
 };
@@ -73,16 +68,9 @@ struct KvEntryDeleter {
 struct KvWatcherDeleter {
   void operator()(kvWatcher* w) const { kvWatcher_Destroy(w); }
 };
-using JsCtxPtr = std::unique_ptr<jsCtx, JsCtxDeleter>;
 using KvStorePtr = std::unique_ptr<kvStore, KvStoreDeleter>;
 using KvEntryPtr = std::unique_ptr<kvEntry, KvEntryDeleter>;
 using KvWatcherPtr = std::unique_ptr<kvWatcher, KvWatcherDeleter>;
-
-void CheckBucketName(const std::string& bucket) {
-  bool ok = !bucket.empty();
-  for (char c : bucket) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
-  if (!ok) throw UsageError(fmt::format("invalid bucket name \"{}\": use letters, digits, '_' and '-'", bucket));
-}
 
 // Keys: [-/_=.A-Za-z0-9]+ without a leading or trailing '.'; a filter may also use * and >.
 void CheckKey(const std::string& key, bool filter) {
@@ -110,9 +98,8 @@ struct KvSession {
     jsOptions jo;
     jsOptions_Init(&jo);
     jo.Wait = ToMillis(timeout);
-    jsCtx* js = nullptr;
-    CheckNats(natsConnection_JetStream(&js, conn.get(), &jo), "cannot create the JetStream context");
-    return KvSession{std::move(conn), JsCtxPtr(js), nullptr, timeout};
+    JsCtxPtr js = OpenJetStream(conn.get(), jo);
+    return KvSession{std::move(conn), std::move(js), nullptr, timeout};
   }
 
   // STREAM.INFO KV_<bucket> (the server's error when missing), then nats.c's bucket handle.
@@ -210,15 +197,15 @@ int RunAdd(const GlobalOptions& global, const KvOptions& o) {
   kvConfig cfg;
   kvConfig_Init(&cfg);
   cfg.Bucket = o.bucket.c_str();
-  if (!o.description.empty()) cfg.Description = o.description.c_str();
+  if (!o.limits.description.empty()) cfg.Description = o.limits.description.c_str();
   cfg.History = static_cast<uint8_t>(o.history);
-  cfg.TTL = o.ttl.empty() ? 0 : RequireLongDuration(o.ttl, "--ttl").count();
+  cfg.TTL = o.limits.TtlNs();
   int64_t max_value = RequireSize(o.max_value_size, "--max-value-size");
   if (max_value > INT32_MAX) throw UsageError("--max-value-size: at most 2GiB-1");
   cfg.MaxValueSize = static_cast<int32_t>(max_value);
-  cfg.MaxBytes = RequireSize(o.max_bytes, "--max-bytes");
-  cfg.StorageType = o.storage == "memory" ? js_MemoryStorage : js_FileStorage;
-  cfg.Replicas = o.replicas;
+  cfg.MaxBytes = o.limits.MaxBytes();
+  cfg.StorageType = o.limits.storage == "memory" ? js_MemoryStorage : js_FileStorage;
+  cfg.Replicas = o.limits.replicas;
   KvSession s = KvSession::Open(global);
   kvStore* raw = nullptr;
   natsStatus st = js_CreateKeyValue(&raw, s.js.get(), &cfg);
@@ -500,7 +487,7 @@ void AddKvCommand(CLI::App& app, const GlobalOptions& global, Action& action) {
   RequireOneOf(*kv, "add, put, get, del, watch, ls, history, info, rm");
   auto o = std::make_shared<KvOptions>();
   auto bind = [&global, &action, o](CLI::App* cmd, int (*run)(const GlobalOptions&, const KvOptions&)) {
-    cmd->callback([&global, &action, o, run] { action = [&global, o, run] { return run(global, *o); }; });
+    RunOnSelect(cmd, global, action, o, run);
   };
 
   CLI::App* add = kv->add_subcommand("add", "create a Key-Value bucket");
@@ -508,14 +495,8 @@ void AddKvCommand(CLI::App& app, const GlobalOptions& global, Action& action) {
   add->add_option("bucket", o->bucket, "bucket name")->required();
   add->add_option("--history", o->history, "values kept per key (1-64)")->check(CLI::Range(1, 64))
       ->capture_default_str();
-  add->add_option("--ttl", o->ttl, "remove values older than this (1h, 7d; default never)");
   add->add_option("--max-value-size", o->max_value_size, "largest value (-1: unlimited)")->capture_default_str();
-  add->add_option("--max-bytes", o->max_bytes, "most bytes the bucket holds (-1: unlimited)")->capture_default_str();
-  add->add_option("--storage", o->storage, "file or memory")->check(CLI::IsMember({"file", "memory"}))
-      ->capture_default_str();
-  add->add_option("--replicas", o->replicas, "replicas (1 on a single server)")->check(CLI::Range(1, 5))
-      ->capture_default_str();
-  add->add_option("--description", o->description, "a description");
+  AddBucketAddOptions(add, o->limits, "values");
   bind(add, RunAdd);
 
   CLI::App* put = kv->add_subcommand("put", "store a value (- reads it from stdin)");

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <memory>
 
+#include "bucket_options.h"
 #include "commands.h"
 #include "connection.h"
 #include "duration.h"
@@ -38,10 +39,8 @@ struct ObjOptions {
   std::string name;
   std::string file;
   // add
-  std::string ttl;
-  std::string max_bytes = "-1";
-  std::string storage = "file";
-  int replicas = 1;
+  BucketAddOptions limits;  // --ttl --max-bytes --storage --replicas --description
+  // put
   std::string description;
   // get
   std::string output;
@@ -95,13 +94,13 @@ void PrintObject(const GlobalOptions& global, const std::string& bucket, const O
 }
 
 int RunAdd(const GlobalOptions& global, const ObjOptions& o) {
-  ObjectStore::CheckBucketName(o.bucket);
+  CheckBucketName(o.bucket);
   ObjectBucketConfig cfg;
-  cfg.description = o.description;
-  cfg.ttl_ns = o.ttl.empty() ? 0 : RequireLongDuration(o.ttl, "--ttl").count();
-  cfg.max_bytes = RequireSize(o.max_bytes, "--max-bytes");
-  cfg.storage = o.storage;
-  cfg.replicas = o.replicas;
+  cfg.description = o.limits.description;
+  cfg.ttl_ns = o.limits.TtlNs();
+  cfg.max_bytes = o.limits.MaxBytes();
+  cfg.storage = o.limits.storage;
+  cfg.replicas = o.limits.replicas;
   auto conn = Open(global);
   ObjectStore store(conn, o.bucket, global.Timeout());
   ojson info = store.CreateBucket(cfg);
@@ -115,7 +114,7 @@ int RunAdd(const GlobalOptions& global, const ObjOptions& o) {
 }
 
 int RunPut(const GlobalOptions& global, const ObjOptions& o) {
-  ObjectStore::CheckBucketName(o.bucket);
+  CheckBucketName(o.bucket);
   const bool from_stdin = o.file == "-";
   std::string name = o.name;
   if (name.empty()) {
@@ -154,7 +153,7 @@ int RunPut(const GlobalOptions& global, const ObjOptions& o) {
 }
 
 int RunGet(const GlobalOptions& global, const ObjOptions& o) {
-  ObjectStore::CheckBucketName(o.bucket);
+  CheckBucketName(o.bucket);
   if (o.name.empty()) throw UsageError("the object name is empty");
   std::string target = o.output;
   if (target.empty()) {
@@ -220,7 +219,7 @@ int RunGet(const GlobalOptions& global, const ObjOptions& o) {
 }
 
 int RunLs(const GlobalOptions& global, const ObjOptions& o) {
-  ObjectStore::CheckBucketName(o.bucket);
+  CheckBucketName(o.bucket);
   auto conn = Open(global);
   ObjectStore store(conn, o.bucket, global.Timeout());
   std::vector<ObjectInfo> objects = store.List();
@@ -250,7 +249,7 @@ int RunLs(const GlobalOptions& global, const ObjOptions& o) {
 }
 
 int RunRm(const GlobalOptions& global, const ObjOptions& o) {
-  ObjectStore::CheckBucketName(o.bucket);
+  CheckBucketName(o.bucket);
   auto conn = Open(global);
   ObjectStore store(conn, o.bucket, global.Timeout());
   if (!o.force) {
@@ -273,7 +272,7 @@ int RunRm(const GlobalOptions& global, const ObjOptions& o) {
 }
 
 int RunInfo(const GlobalOptions& global, const ObjOptions& o) {
-  ObjectStore::CheckBucketName(o.bucket);
+  CheckBucketName(o.bucket);
   auto conn = Open(global);
   ObjectStore store(conn, o.bucket, global.Timeout());
   if (o.name.empty()) {
@@ -299,18 +298,12 @@ void AddObjCommand(CLI::App& app, const GlobalOptions& global, Action& action) {
   RequireOneOf(*obj, "add, put, get, ls, rm, info");
   auto o = std::make_shared<ObjOptions>();
   auto bind = [&global, &action, o](CLI::App* cmd, int (*run)(const GlobalOptions&, const ObjOptions&)) {
-    cmd->callback([&global, &action, o, run] { action = [&global, o, run] { return run(global, *o); }; });
+    RunOnSelect(cmd, global, action, o, run);
   };
 
   CLI::App* add = obj->add_subcommand("add", "create an Object Store bucket");
   add->add_option("bucket", o->bucket, "bucket name")->required();
-  add->add_option("--ttl", o->ttl, "remove objects older than this (1h, 7d; default never)");
-  add->add_option("--max-bytes", o->max_bytes, "most bytes the bucket holds (-1: unlimited)")->capture_default_str();
-  add->add_option("--storage", o->storage, "file or memory")->check(CLI::IsMember({"file", "memory"}))
-      ->capture_default_str();
-  add->add_option("--replicas", o->replicas, "replicas (1 on a single server)")->check(CLI::Range(1, 5))
-      ->capture_default_str();
-  add->add_option("--description", o->description, "a description");
+  AddBucketAddOptions(add, o->limits, "objects");
   bind(add, RunAdd);
 
   CLI::App* put = obj->add_subcommand("put", "store a file (- for stdin)");

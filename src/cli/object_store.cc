@@ -11,38 +11,15 @@
 #include <memory>
 #include <mutex>
 
+#include "bucket_options.h"
 #include "duration.h"
+#include "js_context.h"
 #include "js_output.h"
 #include "js_pull.h"
 #include "sha256.h"
 
 namespace sluice::cli {
 namespace {
-
-struct JsCtxDeleter {
-  void operator()(jsCtx* js) const { jsCtx_Destroy(js); }
-};
-using JsCtxPtr = std::unique_ptr<jsCtx, JsCtxDeleter>;
-
-// What the async chunk acks report (nats.c calls OnChunkAck on its own thread).
-struct ChunkAcks {
-  std::atomic<uint64_t> failed{0};
-  std::mutex mu;
-  std::string first_error;  // guarded by mu
-};
-
-void OnChunkAck(jsCtx*, natsMsg* msg, jsPubAck*, jsPubAckErr* pae, void* closure) {
-  auto* acks = static_cast<ChunkAcks*>(closure);
-  if (pae != nullptr) {
-    acks->failed.fetch_add(1);
-    std::lock_guard<std::mutex> lock(acks->mu);
-    if (acks->first_error.empty()) {
-      std::string text = pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err);
-      acks->first_error = pae->ErrCode ? fmt::format("{} ({})", text, static_cast<int>(pae->ErrCode)) : text;
-    }
-  }
-  natsMsg_Destroy(msg);
-}
 
 std::string NewNuid() {
   // nats.c's inboxes are "_INBOX." followed by a fresh 22-character NUID.
@@ -65,12 +42,6 @@ int64_t NowNs() {
 }
 
 }  // namespace
-
-void ObjectStore::CheckBucketName(const std::string& bucket) {
-  bool ok = !bucket.empty();
-  for (char c : bucket) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
-  if (!ok) throw UsageError(fmt::format("invalid bucket name \"{}\": use letters, digits, '_' and '-'", bucket));
-}
 
 std::string ObjectStore::MetaSubject(const std::string& bucket, const std::string& name) {
   return fmt::format("$O.{}.M.{}", bucket, Base64UrlEncode(name.data(), name.size()));
@@ -157,17 +128,12 @@ ObjectInfo ObjectStore::Put(const std::string& name, std::FILE* in, const std::s
   const std::string nuid = NewNuid();
   const std::string chunk_subject = fmt::format("$O.{}.C.{}", bucket_, nuid);
 
-  ChunkAcks acks;
+  AsyncAckCollector acks;
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.Wait = ToMillis(timeout_);
-  jo.PublishAsync.MaxPending = 32;  // at most 4 MiB of chunks unacknowledged
-  jo.PublishAsync.AckHandler = OnChunkAck;
-  jo.PublishAsync.AckHandlerClosure = &acks;
-  jo.PublishAsync.StallWait = ToMillis(timeout_);
-  jsCtx* raw_js = nullptr;
-  CheckNats(natsConnection_JetStream(&raw_js, conn_.get(), &jo), "cannot create the JetStream context");
-  JsCtxPtr js(raw_js);
+  acks.Attach(jo, 32, timeout_);  // at most 4 MiB of chunks unacknowledged
+  JsCtxPtr js = OpenJetStream(conn_.get(), jo);
 
   // On any failure, remove the chunks stored so far (the meta was not written).
   struct ChunkCleanup {
@@ -200,7 +166,7 @@ ObjectInfo ObjectStore::Put(const std::string& name, std::FILE* in, const std::s
     size += n;
     ++chunks;
     if (progress) progress(n);
-    if (acks.failed.load() > 0) break;
+    if (acks.failed() > 0) break;
   }
   jsPubOptions po;
   jsPubOptions_Init(&po);
@@ -208,9 +174,8 @@ ObjectInfo ObjectStore::Put(const std::string& name, std::FILE* in, const std::s
   natsStatus s = js_PublishAsyncComplete(js.get(), &po);
   if (s == NATS_TIMEOUT) throw CliError("timed out waiting for the last chunk acknowledgements");
   CheckNats(s, "waiting for the chunk acknowledgements");
-  if (acks.failed.load() > 0) {
-    std::lock_guard<std::mutex> lock(acks.mu);
-    throw CliError(fmt::format("storing a chunk failed: {}", acks.first_error));
+  if (acks.failed() > 0) {
+    throw CliError(fmt::format("storing a chunk failed: {}", acks.first_error()));
   }
 
   ojson meta;

@@ -55,8 +55,6 @@ using TransferProgress = std::function<void(uint64_t)>;
 
 class ObjectStore {
  public:
-  // UsageError unless the bucket name is [A-Za-z0-9_-]+.
-  static void CheckBucketName(const std::string& bucket);
   // The meta subject of an object name.
   static std::string MetaSubject(const std::string& bucket, const std::string& name);
 

@@ -104,7 +104,7 @@ void AddPubCommand(CLI::App& app, const GlobalOptions& global, Action& action) {
   cmd->add_option("--sleep", o->sleep, "pause between messages (100ms, 1s)");
   cmd->add_option("-H,--header", o->headers, "header Key:Value (a template), repeatable");
   cmd->add_flag("--no-progress", o->no_progress, "no progress line");
-  cmd->callback([&global, &action, o] { action = [&global, o] { return RunPub(global, *o); }; });
+  RunOnSelect(cmd, global, action, o, RunPub);
 }
 
 }  // namespace sluice::cli

@@ -135,7 +135,7 @@ void AddReqCommand(CLI::App& app, const GlobalOptions& global, Action& action) {
   cmd->add_option("body", o->body, "request body (a template, see pub)");
   cmd->add_option("-H,--header", o->headers, "header Key:Value, repeatable");
   cmd->add_flag("--raw", o->raw, "print only the reply body");
-  cmd->callback([&global, &action, o] { action = [&global, o] { return RunReq(global, *o); }; });
+  RunOnSelect(cmd, global, action, o, RunReq);
 }
 
 void AddReplyCommand(CLI::App& app, const GlobalOptions& global, Action& action) {
@@ -147,7 +147,7 @@ void AddReplyCommand(CLI::App& app, const GlobalOptions& global, Action& action)
       ->required();
   cmd->add_option("--queue", o->queue, "join this queue group");
   cmd->add_option("--count", o->count, "exit after this many requests")->check(CLI::Range(uint64_t{1}, uint64_t{INT32_MAX}));
-  cmd->callback([&global, &action, o] { action = [&global, o] { return RunReply(global, *o); }; });
+  RunOnSelect(cmd, global, action, o, RunReply);
 }
 
 }  // namespace sluice::cli

@@ -137,7 +137,7 @@ void AddServerCommand(CLI::App& app, const GlobalOptions& global, Action& action
     auto o = std::make_shared<ServerOptions>();
     CLI::App* cmd = server->add_subcommand(name, help);
     cmd->add_option("--monitor", o->monitor, "monitoring URL of the server")->capture_default_str();
-    cmd->callback([&global, &action, o, run] { action = [&global, o, run] { return run(global, *o); }; });
+    RunOnSelect(cmd, global, action, o, run);
   };
   add("info", "general information from /varz", RunInfo);
   add("check", "health from /healthz: exit 0 when healthy, 1 when not", RunCheck);

@@ -302,7 +302,7 @@ void AddStreamCommand(CLI::App& app, const GlobalOptions& global, Action& action
   RequireOneOf(*stream, "add, ls, info, rm, purge, get");
   auto o = std::make_shared<StreamOptions>();
   auto bind = [&global, &action, o](CLI::App* cmd, int (*run)(const GlobalOptions&, const StreamOptions&)) {
-    cmd->callback([&global, &action, o, run] { action = [&global, o, run] { return run(global, *o); }; });
+    RunOnSelect(cmd, global, action, o, run);
   };
 
   CLI::App* add = stream->add_subcommand("add", "create a stream");

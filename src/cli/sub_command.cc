@@ -61,7 +61,7 @@ void AddSubCommand(CLI::App& app, const GlobalOptions& global, Action& action) {
   cmd->add_option("--count", o->count, "exit after this many messages")->check(CLI::Range(uint64_t{1}, uint64_t{INT32_MAX}));
   cmd->add_flag("--raw", o->raw, "print only the bodies, one a line");
   cmd->add_flag("--headers-only", o->headers_only, "print only the headers");
-  cmd->callback([&global, &action, o] { action = [&global, o] { return RunSub(global, *o); }; });
+  RunOnSelect(cmd, global, action, o, RunSub);
 }
 
 }  // namespace sluice::cli
