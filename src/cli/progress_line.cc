@@ -22,17 +22,17 @@ std::string WithThousands(uint64_t n) {
   return out;
 }
 
-bool ProgressLine::StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
+bool TerminalStatusLine::StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
 
-ProgressLine::ProgressLine(std::string label, uint64_t total, std::function<uint64_t()> done, bool enabled,
-                           std::chrono::milliseconds delay)
-    : label_(std::move(label)), total_(total), done_(std::move(done)), delay_(delay) {
+TerminalStatusLine::TerminalStatusLine(std::function<std::string(double)> render, bool enabled,
+                                       std::chrono::milliseconds delay)
+    : render_(std::move(render)), delay_(delay) {
   if (enabled && StderrIsTerminal()) thread_ = std::thread([this] { Run(); });
 }
 
-ProgressLine::~ProgressLine() { Stop(); }
+TerminalStatusLine::~TerminalStatusLine() { Stop(); }
 
-void ProgressLine::Stop() {
+void TerminalStatusLine::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -46,22 +46,30 @@ void ProgressLine::Stop() {
   }
 }
 
-void ProgressLine::Run() {
+void TerminalStatusLine::Run() {
   const auto start = std::chrono::steady_clock::now();
   std::unique_lock<std::mutex> lock(mu_);
   if (cv_.wait_for(lock, delay_, [this] { return stop_; })) return;
   while (!stop_) {
-    uint64_t done = done_();
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
-    double pct = total_ > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total_) : 0;
-    std::string line = fmt::format("\r\033[K{} {}/{} ({:.0f}%) {} msgs/s", label_, WithThousands(done),
-                                   WithThousands(total_), pct, WithThousands(static_cast<uint64_t>(rate)));
+    std::string line = "\r\033[K" + render_(seconds);
     std::fputs(line.c_str(), stderr);
     std::fflush(stderr);
     drawn_ = true;
     cv_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stop_; });
   }
 }
+
+ProgressLine::ProgressLine(std::string label, uint64_t total, std::function<uint64_t()> done, bool enabled,
+                           std::chrono::milliseconds delay)
+    : line_(
+          [label = std::move(label), total, done = std::move(done)](double seconds) {
+            uint64_t n = done();
+            double rate = seconds > 0 ? static_cast<double>(n) / seconds : 0;
+            double pct = total > 0 ? 100.0 * static_cast<double>(n) / static_cast<double>(total) : 0;
+            return fmt::format("{} {}/{} ({:.0f}%) {} msgs/s", label, WithThousands(n), WithThousands(total), pct,
+                               WithThousands(static_cast<uint64_t>(rate)));
+          },
+          enabled, delay) {}
 
 }  // namespace sluice::cli

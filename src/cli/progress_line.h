@@ -15,36 +15,52 @@
 
 namespace sluice::cli {
 
-class ProgressLine {
+// A line on stderr redrawn four times a second by its own thread, starting
+// after `delay`, and erased by Stop(). Nothing at all unless enabled and
+// stderr is a terminal. ProgressLine (messages) and ByteProgressBar (bytes)
+// are drawn with it.
+class TerminalStatusLine {
  public:
-  // `done` is called from the progress thread; it must be thread-safe.
-  ProgressLine(std::string label, uint64_t total, std::function<uint64_t()> done, bool enabled,
-               std::chrono::milliseconds delay = std::chrono::seconds(1));
-  ~ProgressLine();
-  ProgressLine(const ProgressLine&) = delete;
-  ProgressLine& operator=(const ProgressLine&) = delete;
+  // `render` gets the seconds since construction and returns the line's text;
+  // it runs on the drawing thread, so what it reads must be thread-safe.
+  TerminalStatusLine(std::function<std::string(double seconds)> render, bool enabled, std::chrono::milliseconds delay);
+  ~TerminalStatusLine();
+  TerminalStatusLine(const TerminalStatusLine&) = delete;
+  TerminalStatusLine& operator=(const TerminalStatusLine&) = delete;
 
   // Stops the thread and erases the line (idempotent).
   void Stop();
 
-  // Whether stderr is a terminal.
   static bool StderrIsTerminal();
 
  private:
   void Run();
 
-  std::string label_;
-  uint64_t total_;
-  std::function<uint64_t()> done_;
+  std::function<std::string(double)> render_;
   std::chrono::milliseconds delay_;
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;  // guarded by mu_
-  bool drawn_ = false;  // only the progress thread touches it before join
+  bool stop_ = false;   // guarded by mu_
+  bool drawn_ = false;  // only the drawing thread touches it before join
   std::thread thread_;
 };
 
-// 1234567 → "1,234,567".
+class ProgressLine {
+ public:
+  // `done` is called from the progress thread; it must be thread-safe.
+  ProgressLine(std::string label, uint64_t total, std::function<uint64_t()> done, bool enabled,
+               std::chrono::milliseconds delay = std::chrono::seconds(1));
+
+  // Stops the thread and erases the line (idempotent).
+  void Stop() { line_.Stop(); }
+
+  // Whether stderr is a terminal.
+  static bool StderrIsTerminal() { return TerminalStatusLine::StderrIsTerminal(); }
+
+ private:
+  TerminalStatusLine line_;
+};
+
 std::string WithThousands(uint64_t n);
 
 }  // namespace sluice::cli
