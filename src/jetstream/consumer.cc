@@ -105,6 +105,7 @@ Consumer::Consumer(const StreamEnv& env, std::shared_ptr<Stream> stream, Consume
     : env_(env), stream_(stream), stream_name_(stream->name()), config_(std::move(config)) {
   name_ = !config_.durable_name.empty() ? config_.durable_name : config_.name;
   push_ = !config_.deliver_subject.empty();
+  ack_prefix_ = "$JS.ACK." + stream_name_ + "." + name_ + ".";
   if (push_ && config_.flow_control) {
     fc_.pblimit = kFlowControlMaxPending;
     fc_.maxpb = fc_.pblimit / 16;
@@ -259,7 +260,7 @@ void Consumer::Start() {
 }
 
 void Consumer::Stop(bool remove_files, bool notify) {
-  std::vector<Out> out;
+  Outbox out;
   std::shared_ptr<router::Subscription> ack_sub, fc_sub;
   {
     std::lock_guard lock(mu_);
@@ -293,7 +294,7 @@ void Consumer::Stop(bool remove_files, bool notify) {
 }
 
 void Consumer::AnnounceCreated() {
-  std::vector<Out> out;
+  Outbox out;
   {
     std::lock_guard lock(mu_);
     ojson action;

@@ -191,13 +191,40 @@ class Consumer final : public router::SubscriberSink, public std::enable_shared_
     std::string subject, reply, header, payload;
     std::string route;  // non-empty: delivered to this subject's subscribers, shown as `subject`
     bool advisory = false;  // sent only when someone subscribes to `subject`
+    // count > 0: instead of the strings above, the Outbox's deliveries
+    // [first, first + count), all routed to `route` as one batch.
+    size_t first = 0, count = 0;
   };
-  // The next message to deliver.
+  // A delivery formatted into an Outbox's arena (offsets: the arena grows).
+  struct Delivery {
+    uint32_t subject = 0, reply = 0, header = 0, payload = 0;  // offsets of the four parts
+    uint32_t subject_len = 0, reply_len = 0, header_len = 0, payload_len = 0;
+  };
+  // What one pump (or ack drain, timer, pull request) sends, in order.
+  // Deliveries are copied into one arena instead of four strings each.
+  struct Outbox : std::vector<Out> {
+    // The arena's capacity is kept from batch to batch on each thread
+    // (consumer_delivery.cc), so a busy consumer's batches fault no new pages.
+    Outbox();
+    ~Outbox();
+    Outbox(const Outbox&) = delete;
+    Outbox& operator=(const Outbox&) = delete;
+    std::string arena;
+    std::vector<Delivery> deliveries;
+  };
+  // The next message to deliver. The views point into `owned` (a
+  // redelivery, a last-per-subject message) or into the read-ahead arena,
+  // which does not change until the next NextLocked call.
   struct Candidate {
-    store::StoredMessage msg;
+    uint64_t seq = 0;
+    int64_t timestamp_ns = 0;
+    std::string_view subject, headers, payload;
+    std::unique_ptr<store::StoredMessage> owned;
     uint32_t deliveries = 1;
     enum class Kind : uint8_t { kRedelivery, kLastPerSubject, kFresh } kind = Kind::kFresh;
   };
+  static Candidate OwnedCandidate(store::StoredMessage m);
+
   // Why NextLocked found nothing.
   enum class Halt : uint8_t { kNone, kEndOfStream, kMaxAckPending };
   // nats-server's window: JsFlowControlMaxPending, starting at 1/16 and
@@ -252,18 +279,29 @@ class Consumer final : public router::SubscriberSink, public std::enable_shared_
   void CompactTimersLocked();
 
   // consumer_delivery.cc
+  // want / want_bytes: how many fresh messages the caller may still take in
+  // this batch (the read-ahead reads no more than that).
   std::optional<Candidate> NextLocked(Stream& stream, const std::vector<std::string>& filters,
-                                      std::vector<Out>& out, Halt& halt);
-  std::string AckReplyLocked(const Candidate& c, uint64_t pending_left) const;
+                                      std::vector<Out>& out, Halt& halt, size_t want, size_t want_bytes);
+  // Ends a pump batch's read-ahead (every Pump*Locked does, on every exit).
+  void DropReadAheadLocked();
+  // Appends c's ack reply subject to `to` (no allocation once to has room).
+  void AppendAckReplyLocked(std::string& to, const Candidate& c, uint64_t pending_left) const;
+  // Copies c (its subject, ack reply, headers, payload; headers only if so
+  // configured) into the outbox's arena. Undo: out.arena.resize(mark).
+  Delivery FormatDeliveryLocked(Outbox& out, const Candidate& c, uint64_t pending_left) const;
+  // Queues a formatted delivery for `route` (extending the last Out when it
+  // is a run for the same route).
+  static void QueueDelivery(Outbox& out, const Delivery& d, const std::string& route);
   void CommitDeliveryLocked(const Candidate& c, int64_t now, std::vector<uint64_t>& acked);
   bool ReplayAllowsLocked(const Candidate& c, int64_t now);
   bool RateAllowsLocked(size_t size, int64_t now);
   void EndOfBacklogLocked();
-  bool PumpPushLocked(std::vector<Out>& out, std::vector<uint64_t>& acked);
-  bool PumpPullLocked(std::vector<Out>& out, std::vector<uint64_t>& acked);
+  bool PumpPushLocked(Outbox& out, std::vector<uint64_t>& acked);
+  bool PumpPullLocked(Outbox& out, std::vector<uint64_t>& acked);
   void FlowControlAfterLocked(int64_t size, std::vector<Out>& out);
   std::string HeartbeatHeaderLocked() const;
-  void Publish(std::vector<Out>& out);
+  void Publish(Outbox& out);
   // Ack none: commits the delivered position after a Pump (settled: nothing
   // more to send now), throttled while a backlog drains.
   void CommitProgress(bool settled);
@@ -314,6 +352,13 @@ class Consumer final : public router::SubscriberSink, public std::enable_shared_
   std::set<uint64_t> redeliver_;  // due now, in stream order
   std::set<uint64_t> exhausted_;  // hit max_deliver (counted in num_redelivered)
   PendingCount npc_;
+  // Fresh messages are read ahead by NextLocked (Stream::LoadNextBatch, one
+  // store read per run of records) into the dispatcher thread's ReadAhead
+  // scratch (consumer_delivery.cc). It lives only within the lock hold of
+  // one pump batch (DropReadAheadLocked), so a message deleted, purged or
+  // filtered out meanwhile is never served from it, and idle consumers hold
+  // no read buffers.
+  std::string ack_prefix_;  // "$JS.ACK.<stream>.<consumer>." (set at construction, then read-only)
   std::deque<Waiting> waiting_;     // pull requests
   int64_t last_activity_ns_ = 0;    // pull: last request, delivery or ack
   bool active_ = false;             // push: the deliver subject has interest

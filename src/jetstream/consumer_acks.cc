@@ -193,7 +193,7 @@ bool Consumer::HandleAck(const std::string& subject, const std::string& reply, c
     sseq = ParseUint(tokens[1]);
     dseq = ParseUint(tokens[2]);
   }
-  std::vector<Out> out;
+  Outbox out;
   const size_t acked_before = acked.size();
   bool sync_reply = !reply.empty();
   bool pump = false;
@@ -316,7 +316,7 @@ void Consumer::Commit() {
 // ---- timers ----
 
 void Consumer::OnTimer(int64_t now) {
-  std::vector<Out> out;
+  Outbox out;
   std::vector<uint64_t> acked;
   bool reap = false, more = false;
   {

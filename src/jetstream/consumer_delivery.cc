@@ -6,8 +6,10 @@
 // Batching: one lock hold loads up to kBatchMessages / kBatchBytes; the
 // batch is then routed with one match of the deliver subject. A Pump runs a
 // few batches, then re-posts itself so other consumers and acks interleave.
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "jetstream/consumer.h"
@@ -28,7 +30,44 @@ void ToHeadersOnly(std::string& header, std::string& payload) {
   payload.clear();
 }
 
+// The read-ahead of the thread running a pump batch (the dispatcher): fresh
+// messages copied out of the store a block at a time, subject, headers and
+// payload back to back in `arena`. One consumer's batch uses it at a time
+// and empties it when it ends (Consumer::DropReadAheadLocked).
+struct ReadAhead {
+  struct Entry {
+    uint64_t seq = 0;
+    int64_t timestamp_ns = 0;
+    size_t at = 0;
+    uint32_t subject_len = 0, headers_len = 0, payload_len = 0;
+  };
+  std::string arena;
+  std::vector<Entry> msgs;
+  size_t pos = 0;
+  void Clear() {
+    if (arena.capacity() > (4u << 20)) std::string().swap(arena);  // after a batch of huge messages
+    arena.clear();
+    msgs.clear();
+    pos = 0;
+  }
+};
+thread_local ReadAhead t_read_ahead;
+
+// An Outbox arena kept for the next Outbox on this thread (at most one, of
+// at most kSpareArenaMax bytes; a nested Outbox simply starts empty).
+constexpr size_t kSpareArenaMax = 4u << 20;
+thread_local std::string t_spare_arena;
+
 }  // namespace
+
+Consumer::Outbox::Outbox() { arena.swap(t_spare_arena); }
+
+Consumer::Outbox::~Outbox() {
+  if (arena.capacity() <= kSpareArenaMax && arena.capacity() > t_spare_arena.capacity()) {
+    arena.clear();
+    t_spare_arena.swap(arena);
+  }
+}
 
 void Consumer::Kick() {
   if (!env_.dispatcher || kick_scheduled_.exchange(true)) return;
@@ -44,7 +83,7 @@ void Consumer::Kick() {
 void Consumer::Pump() {
   bool progressed = false;  // ack none: the delivered position moved
   for (int i = 0; i < kBatchesPerPump; ++i) {
-    std::vector<Out> out;
+    Outbox out;
     std::vector<uint64_t> acked;
     bool more;
     {
@@ -74,11 +113,29 @@ void Consumer::CommitProgress(bool settled) {
   env_.dispatcher->MarkDirty(shared_from_this());
 }
 
-void Consumer::Publish(std::vector<Out>& out) {
+void Consumer::Publish(Outbox& out) {
   const bool on_dispatcher = env_.dispatcher && env_.dispatcher->OnThread();
   std::shared_ptr<const router::MatchResult> route;
   std::string_view route_subject;
+  std::vector<router::Message> batch;
   for (auto& o : out) {
+    if (o.count > 0) {  // a run of deliveries: one match, one hand-over per destination
+      if (!env_.router || !on_dispatcher) continue;
+      router::MatchCache& cache = env_.dispatcher->cache();
+      if (!route || route_subject != o.route) {
+        route = env_.router->Match(o.route, cache);
+        route_subject = o.route;
+      }
+      const std::string_view arena(out.arena);
+      batch.clear();
+      for (size_t k = o.first; k < o.first + o.count; ++k) {
+        const Delivery& d = out.deliveries[k];
+        batch.push_back({arena.substr(d.subject, d.subject_len), arena.substr(d.reply, d.reply_len),
+                         arena.substr(d.header, d.header_len), arena.substr(d.payload, d.payload_len)});
+      }
+      env_.router->RouteBatchTo(*route, batch.data(), batch.size(), cache);
+      continue;
+    }
     if (o.advisory) {
       if (!env_.publisher || !env_.router) continue;
       bool interest;
@@ -105,12 +162,15 @@ void Consumer::Publish(std::vector<Out>& out) {
     env_.router->RouteTo(*route, msg, nullptr, true, cache);
   }
   out.clear();
+  out.arena.clear();
+  out.deliveries.clear();
 }
 
 // ---- the next message ----
 
 std::optional<Consumer::Candidate> Consumer::NextLocked(Stream& stream, const std::vector<std::string>& filters,
-                                                        std::vector<Out>& out, Halt& halt) {
+                                                        std::vector<Out>& out, Halt& halt, size_t want,
+                                                        size_t want_bytes) {
   halt = Halt::kNone;
   while (!redeliver_.empty()) {
     uint64_t seq = *redeliver_.begin();
@@ -130,8 +190,7 @@ std::optional<Consumer::Candidate> Consumer::NextLocked(Stream& stream, const st
       dirty_ = true;
       continue;
     }
-    Candidate c;
-    c.msg = std::move(*m);
+    Candidate c = OwnedCandidate(std::move(*m));
     c.deliveries = it->second.deliveries + 1;
     c.kind = Candidate::Kind::kRedelivery;
     return c;
@@ -144,31 +203,108 @@ std::optional<Consumer::Candidate> Consumer::NextLocked(Stream& stream, const st
   while (!last_per_subject_.empty()) {
     auto m = stream.LoadSeq(last_per_subject_.front());
     if (m.ok()) {
-      Candidate c;
-      c.msg = std::move(*m);
+      Candidate c = OwnedCandidate(std::move(*m));
       c.kind = Candidate::Kind::kLastPerSubject;
       return c;
     }
     last_per_subject_.pop_front();
   }
-  auto m = stream.LoadNextMatching(filters, next_sseq_);
-  if (!m.ok()) {
+  // Fresh messages: from the read-ahead, refilled a block at a time.
+  ReadAhead& ra = t_read_ahead;
+  while (ra.pos < ra.msgs.size() && ra.msgs[ra.pos].seq < next_sseq_) ++ra.pos;
+  if (ra.pos == ra.msgs.size()) {
+    ra.Clear();
+    stream.LoadNextBatch(filters, next_sseq_, std::max<size_t>(want, 1), want_bytes,
+                         [&ra](const store::MessageView& v) {
+                           ra.msgs.push_back({v.seq, v.timestamp_ns, ra.arena.size(),
+                                              static_cast<uint32_t>(v.subject.size()),
+                                              static_cast<uint32_t>(v.headers.size()),
+                                              static_cast<uint32_t>(v.payload.size())});
+                           ra.arena.append(v.subject).append(v.headers).append(v.payload);
+                           return true;
+                         });
+  }
+  if (ra.pos == ra.msgs.size()) {
     halt = Halt::kEndOfStream;
     npc_.valid = false;  // recounted on demand: cheap at the end of the stream
     return std::nullopt;
   }
+  // Taken: a caller that does not deliver it and goes on drops the read-ahead.
+  const ReadAhead::Entry& e = ra.msgs[ra.pos++];
+  const std::string_view arena(ra.arena);
   Candidate c;
-  c.msg = std::move(*m);
+  c.seq = e.seq;
+  c.timestamp_ns = e.timestamp_ns;
+  c.subject = arena.substr(e.at, e.subject_len);
+  c.headers = arena.substr(e.at + e.subject_len, e.headers_len);
+  c.payload = arena.substr(e.at + e.subject_len + e.headers_len, e.payload_len);
   return c;
 }
 
-std::string Consumer::AckReplyLocked(const Candidate& c, uint64_t pending_left) const {
-  return fmt::format("$JS.ACK.{}.{}.{}.{}.{}.{}.{}", stream_name_, name_, c.deliveries, c.msg.seq, dseq_ + 1,
-                     c.msg.timestamp_ns, pending_left);
+void Consumer::DropReadAheadLocked() { t_read_ahead.Clear(); }
+
+Consumer::Candidate Consumer::OwnedCandidate(store::StoredMessage m) {
+  Candidate c;
+  c.owned = std::make_unique<store::StoredMessage>(std::move(m));
+  c.seq = c.owned->seq;
+  c.timestamp_ns = c.owned->timestamp_ns;
+  c.subject = c.owned->subject;  // views into the heap object: stable when c moves
+  c.headers = c.owned->headers;
+  c.payload = c.owned->payload;
+  return c;
+}
+
+void Consumer::AppendAckReplyLocked(std::string& to, const Candidate& c, uint64_t pending_left) const {
+  // $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts_ns>.<pending>
+  char numbers[5 * 21];
+  char* end = fmt::format_to(numbers, FMT_COMPILE("{}.{}.{}.{}.{}"), c.deliveries, c.seq, dseq_ + 1,
+                             c.timestamp_ns, pending_left);
+  to.append(ack_prefix_);
+  to.append(numbers, static_cast<size_t>(end - numbers));
+}
+
+Consumer::Delivery Consumer::FormatDeliveryLocked(Outbox& out, const Candidate& c, uint64_t pending_left) const {
+  std::string& a = out.arena;
+  Delivery d;
+  d.subject = static_cast<uint32_t>(a.size());
+  d.subject_len = static_cast<uint32_t>(c.subject.size());
+  a.append(c.subject);
+  d.reply = static_cast<uint32_t>(a.size());
+  AppendAckReplyLocked(a, c, pending_left);
+  d.reply_len = static_cast<uint32_t>(a.size() - d.reply);
+  d.header = static_cast<uint32_t>(a.size());
+  if (config_.headers_only) {
+    std::string header(c.headers), payload(c.payload);
+    ToHeadersOnly(header, payload);
+    a.append(header);
+  } else {
+    a.append(c.headers);
+  }
+  d.header_len = static_cast<uint32_t>(a.size() - d.header);
+  d.payload = static_cast<uint32_t>(a.size());
+  if (!config_.headers_only) a.append(c.payload);
+  d.payload_len = static_cast<uint32_t>(a.size() - d.payload);
+  return d;
+}
+
+void Consumer::QueueDelivery(Outbox& out, const Delivery& d, const std::string& route) {
+  out.deliveries.push_back(d);
+  if (!out.empty()) {
+    Out& last = out.back();
+    if (last.count > 0 && last.first + last.count == out.deliveries.size() - 1 && last.route == route) {
+      ++last.count;
+      return;
+    }
+  }
+  Out run;
+  run.route = route;
+  run.first = out.deliveries.size() - 1;
+  run.count = 1;
+  out.push_back(std::move(run));
 }
 
 void Consumer::CommitDeliveryLocked(const Candidate& c, int64_t now, std::vector<uint64_t>& acked) {
-  const uint64_t seq = c.msg.seq;
+  const uint64_t seq = c.seq;
   ++dseq_;
   switch (c.kind) {
     case Candidate::Kind::kRedelivery: redeliver_.erase(seq); break;
@@ -180,7 +316,7 @@ void Consumer::CommitDeliveryLocked(const Candidate& c, int64_t now, std::vector
   }
   if (c.kind != Candidate::Kind::kRedelivery) delivered_sseq_ = std::max(delivered_sseq_, seq);
   last_delivered_ns_ = now;
-  replay_.last_ts = c.msg.timestamp_ns;
+  replay_.last_ts = c.timestamp_ns;
   if (config_.ack_policy != AckPolicy::kNone) {
     PendingAck& p = pending_[seq];
     p.cseq = dseq_;
@@ -194,16 +330,16 @@ void Consumer::CommitDeliveryLocked(const Candidate& c, int64_t now, std::vector
 
 bool Consumer::ReplayAllowsLocked(const Candidate& c, int64_t now) {
   if (!replay_.replaying || replay_.last_ts == 0) return true;
-  const int64_t delay = c.msg.timestamp_ns - replay_.last_ts;
+  const int64_t delay = c.timestamp_ns - replay_.last_ts;
   if (delay <= kReplayMinDelayNs) return true;
-  if (replay_.hold_until != 0 && replay_.hold_seq == c.msg.seq) {
+  if (replay_.hold_until != 0 && replay_.hold_seq == c.seq) {
     if (now < replay_.hold_until) return false;
     replay_.hold_until = 0;
     return true;
   }
   // nats-server waits the original gap from the moment it is ready to send.
   replay_.hold_until = now + delay;
-  replay_.hold_seq = c.msg.seq;
+  replay_.hold_seq = c.seq;
   ArmTimerLocked(replay_.hold_until);
   return false;
 }
@@ -243,11 +379,15 @@ void Consumer::EndOfBacklogLocked() {
 
 // ---- push ----
 
-bool Consumer::PumpPushLocked(std::vector<Out>& out, std::vector<uint64_t>& acked) {
+bool Consumer::PumpPushLocked(Outbox& out, std::vector<uint64_t>& acked) {
   if (stopped_ || !active_) return false;
   auto stream = stream_.lock();
   if (!stream) return false;
   if (fc_.maxpb > 0 && fc_.pbytes > fc_.maxpb) return false;  // waiting for a flow-control reply
+  struct EndBatch {
+    Consumer* c;
+    ~EndBatch() { c->DropReadAheadLocked(); }
+  } end_batch{this};
   const int64_t now = Now();
   const auto filters = config_.Filters();
   const std::string deliver = config_.deliver_subject;
@@ -256,7 +396,10 @@ bool Consumer::PumpPushLocked(std::vector<Out>& out, std::vector<uint64_t>& acke
   while (true) {
     if (n >= kBatchMessages || bytes >= kBatchBytes) return true;
     Halt halt;
-    auto c = NextLocked(*stream, filters, out, halt);
+    // Read ahead no further than the batch and the flow-control window allow.
+    size_t want_bytes = kBatchBytes - bytes;
+    if (fc_.maxpb > 0) want_bytes = std::min<size_t>(want_bytes, static_cast<size_t>(std::max<int64_t>(fc_.maxpb - fc_.pbytes, 1)));
+    auto c = NextLocked(*stream, filters, out, halt, kBatchMessages - n, want_bytes);
     if (!c) {
       EndOfBacklogLocked();
       break;
@@ -264,15 +407,17 @@ bool Consumer::PumpPushLocked(std::vector<Out>& out, std::vector<uint64_t>& acke
     if (!ReplayAllowsLocked(*c, now)) break;
     if (!pending_count) pending_count = NumPendingLocked(*stream);
     const bool redelivery = c->kind == Candidate::Kind::kRedelivery;
-    std::string reply = AckReplyLocked(*c, redelivery ? *pending_count : (*pending_count > 0 ? *pending_count - 1 : 0));
-    std::string header = std::move(c->msg.headers);
-    std::string payload = std::move(c->msg.payload);
-    if (config_.headers_only) ToHeadersOnly(header, payload);
-    if (!RateAllowsLocked(c->msg.subject.size() + reply.size() + header.size() + payload.size(), now)) break;
+    const size_t mark = out.arena.size();
+    const Delivery d =
+        FormatDeliveryLocked(out, *c, redelivery ? *pending_count : (*pending_count > 0 ? *pending_count - 1 : 0));
+    if (!RateAllowsLocked(d.subject_len + d.reply_len + d.header_len + d.payload_len, now)) {
+      out.arena.resize(mark);
+      break;
+    }
     CommitDeliveryLocked(*c, now, acked);
     if (!redelivery && *pending_count > 0) --*pending_count;
-    const int64_t size = static_cast<int64_t>(deliver.size() + reply.size() + header.size() + payload.size());
-    out.push_back({std::move(c->msg.subject), std::move(reply), std::move(header), std::move(payload), deliver});
+    const int64_t size = static_cast<int64_t>(deliver.size() + d.reply_len + d.header_len + d.payload_len);
+    QueueDelivery(out, d, deliver);
     ++n;
     bytes += static_cast<size_t>(size);
     FlowControlAfterLocked(size, out);
@@ -343,10 +488,14 @@ bool Consumer::WaitingHasInterest(const std::string& reply) {
   return env_.dispatcher->HasInterest(*env_.router, reply);
 }
 
-bool Consumer::PumpPullLocked(std::vector<Out>& out, std::vector<uint64_t>& acked) {
+bool Consumer::PumpPullLocked(Outbox& out, std::vector<uint64_t>& acked) {
   if (stopped_ || waiting_.empty()) return false;
   auto stream = stream_.lock();
   if (!stream) return false;
+  struct EndBatch {
+    Consumer* c;
+    ~EndBatch() { c->DropReadAheadLocked(); }
+  } end_batch{this};
   const auto filters = config_.Filters();
   const int64_t now = Now();
   std::optional<uint64_t> pending_count;
@@ -354,28 +503,42 @@ bool Consumer::PumpPullLocked(std::vector<Out>& out, std::vector<uint64_t>& acke
   Halt halt = Halt::kNone;
   while (!waiting_.empty()) {
     if (n >= kBatchMessages || bytes >= kBatchBytes) return true;
-    auto c = NextLocked(*stream, filters, out, halt);
+    // Read ahead no further than the waiting requests and max_ack_pending allow.
+    size_t want = kBatchMessages - n;
+    int64_t asked = 0;
+    for (const Waiting& w : waiting_) {
+      asked += w.batch;
+      if (asked >= static_cast<int64_t>(want)) break;
+    }
+    want = std::min<size_t>(want, static_cast<size_t>(std::max<int64_t>(asked, 1)));
+    if (config_.ack_policy != AckPolicy::kNone && config_.max_ack_pending > 0) {
+      const int64_t room = config_.max_ack_pending - static_cast<int64_t>(pending_.size());
+      want = std::min<size_t>(want, static_cast<size_t>(std::max<int64_t>(room, 1)));
+    }
+    auto c = NextLocked(*stream, filters, out, halt, want, kBatchBytes - bytes);
     if (!c) break;
     if (!WaitingHasInterest(waiting_.front().reply)) {
       waiting_.pop_front();  // nobody listens on its inbox any more
+      DropReadAheadLocked();  // c was taken from it: read again
       continue;
     }
     if (!ReplayAllowsLocked(*c, now)) break;
     Waiting& w = waiting_.front();
     if (!pending_count) pending_count = NumPendingLocked(*stream);
     const bool redelivery = c->kind == Candidate::Kind::kRedelivery;
-    std::string reply = AckReplyLocked(*c, redelivery ? *pending_count : (*pending_count > 0 ? *pending_count - 1 : 0));
-    std::string header = std::move(c->msg.headers);
-    std::string payload = std::move(c->msg.payload);
-    if (config_.headers_only) ToHeadersOnly(header, payload);
-    const int64_t size = static_cast<int64_t>(c->msg.subject.size() + reply.size() + header.size() + payload.size());
+    const size_t mark = out.arena.size();
+    const Delivery d =
+        FormatDeliveryLocked(out, *c, redelivery ? *pending_count : (*pending_count > 0 ? *pending_count - 1 : 0));
+    const int64_t size = static_cast<int64_t>(d.subject_len + d.reply_len + d.header_len + d.payload_len);
     if (w.has_max_bytes) {
       if (size > w.max_bytes) {
+        out.arena.resize(mark);
         out.push_back({w.reply, "",
                        consumer_wire::Status("409 Message Size Exceeds MaxBytes",
                                              consumer_wire::PendingHeaders(w.batch, w.max_bytes)),
                        "", ""});
         waiting_.pop_front();
+        DropReadAheadLocked();  // c was taken from it: read again
         continue;
       }
       w.max_bytes -= size;
@@ -384,7 +547,7 @@ bool Consumer::PumpPullLocked(std::vector<Out>& out, std::vector<uint64_t>& acke
     CommitDeliveryLocked(*c, now, acked);
     if (!redelivery && *pending_count > 0) --*pending_count;
     // To the request's inbox, shown with the stored message's subject.
-    out.push_back({std::move(c->msg.subject), std::move(reply), std::move(header), std::move(payload), w.reply});
+    QueueDelivery(out, d, w.reply);
     ++n;
     bytes += static_cast<size_t>(size);
     last_activity_ns_ = now;

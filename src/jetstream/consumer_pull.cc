@@ -48,7 +48,7 @@ void Consumer::PruneWaitingLocked(int64_t now, std::vector<Out>& out) {
 
 void Consumer::HandlePull(const std::string& reply, const std::string& payload) {
   if (reply.empty()) return;
-  std::vector<Out> out;
+  Outbox out;
   std::vector<uint64_t> acked;
   bool more = false;
   auto status = [&](const std::string& line, const std::string& extra = "") {

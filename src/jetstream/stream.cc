@@ -816,6 +816,32 @@ store::StatusOr<store::StoredMessage> Stream::LoadNextMatching(const std::vector
   return best;
 }
 
+size_t Stream::LoadNextBatch(const std::vector<std::string>& filters, uint64_t start, size_t max_msgs,
+                             size_t max_bytes, const store::MessageVisitor& visit) {
+  std::lock_guard lock(mu_);
+  if (closed_ || !store_ || max_msgs == 0) return 0;
+  if (filters.size() <= 1) {
+    auto n = store_->LoadNextBatch(filters.empty() ? std::string_view() : std::string_view(filters[0]), start,
+                                   max_msgs, max_bytes, visit);
+    return n.ok() ? *n : 0;
+  }
+  // Several filters: the nearest match of any, one message at a time.
+  size_t n = 0, bytes = 0;
+  while (n < max_msgs && (n == 0 || bytes < max_bytes)) {
+    store::StatusOr<store::StoredMessage> best = store::NotFound();
+    for (const auto& f : filters) {
+      auto m = store_->LoadNext(f, start);
+      if (m.ok() && (!best.ok() || m->seq < best->seq)) best = std::move(m);
+    }
+    if (!best.ok()) break;
+    start = best->seq + 1;
+    bytes += best->subject.size() + best->headers.size() + best->payload.size();
+    ++n;
+    if (!visit(store::MessageView{best->seq, best->timestamp_ns, best->subject, best->headers, best->payload})) break;
+  }
+  return n;
+}
+
 store::StatusOr<store::StoredMessage> Stream::LoadSeq(uint64_t seq) {
   std::lock_guard lock(mu_);
   if (closed_ || !store_) return store::NotFound();

@@ -203,6 +203,12 @@ class Stream final : public router::SubscriberSink, public std::enable_shared_fr
   // Store access for consumers. filters empty: every subject.
   store::StatusOr<store::StoredMessage> LoadNextMatching(const std::vector<std::string>& filters, uint64_t start);
   store::StatusOr<store::StoredMessage> LoadSeq(uint64_t seq);
+  // Read-ahead for consumers: visits the next messages LoadNextMatching would
+  // give from start on, up to max_msgs / about max_bytes, in sequence order
+  // (one store read per run of records; see MessageStore::LoadNextBatch: the
+  // visitor runs under the locks and copies what it keeps). Returns how many.
+  size_t LoadNextBatch(const std::vector<std::string>& filters, uint64_t start, size_t max_msgs, size_t max_bytes,
+                       const store::MessageVisitor& visit);
   // With `state`, the store state the count was taken at (same lock).
   uint64_t CountMatching(const std::vector<std::string>& filters, uint64_t start,
                          store::StoreState* state = nullptr);

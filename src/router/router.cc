@@ -151,4 +151,18 @@ RouteOutcome Router::RouteTo(const MatchResult& result, const Message& message, 
   return outcome;
 }
 
+void Router::RouteBatchTo(const MatchResult& result, const Message* messages, size_t count, MatchCache& cache) {
+  if (result.plain.size() == 1 && result.queue_groups.empty()) {
+    Subscription& sub = *result.plain.front();
+    if (sub.max_messages() == 0) {
+      if (sub.closed()) return;
+      const size_t n = sub.sink_->DeliverBatch(sub, messages, count);
+      // A statistic only, as in DeliverTo.
+      sub.delivered_.store(sub.delivered_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+      return;
+    }
+  }
+  for (size_t i = 0; i < count; ++i) RouteTo(result, messages[i], nullptr, true, cache);
+}
+
 }  // namespace sluice::router

@@ -42,6 +42,15 @@ class SubscriberSink {
   // message (closed, slow consumer); the router then tries another member
   // of a queue group.
   virtual bool Deliver(Subscription& subscription, const Message& message) = 0;
+  // Several messages for one subscription, in order (an internal sender's
+  // batch, e.g. a push consumer's deliveries): each is offered as by
+  // Deliver. Returns how many were delivered. Called on the sender's thread.
+  // The default delivers one at a time; a sink may take the batch at once.
+  virtual size_t DeliverBatch(Subscription& subscription, const Message* messages, size_t count) {
+    size_t n = 0;
+    for (size_t i = 0; i < count; ++i) n += Deliver(subscription, messages[i]) ? 1 : 0;
+    return n;
+  }
   // A subscription reached its auto-unsubscribe limit and was removed from
   // the router. Called on the publisher's thread, at most once.
   virtual void OnSubscriptionExpired(Subscription& subscription) = 0;
@@ -134,6 +143,11 @@ class Router {
   // publisher while generation() is unchanged).
   RouteOutcome RouteTo(const MatchResult& result, const Message& message, const SubscriberSink* publisher, bool echo,
                        MatchCache& cache);
+
+  // RouteTo for several messages in order (echo on). When the result is one
+  // plain subscription without an auto-unsubscribe limit (a push consumer's
+  // deliver subject), its sink gets them in one DeliverBatch call.
+  void RouteBatchTo(const MatchResult& result, const Message* messages, size_t count, MatchCache& cache);
 
   // Changes with every insert and remove: a result obtained at generation g
   // is current while generation() == g.

@@ -60,6 +60,11 @@ class ClientConnection : public router::SubscriberSink, public std::enable_share
 
   // router::SubscriberSink (any thread)
   bool Deliver(router::Subscription& subscription, const router::Message& message) override;
+  // Off the event loops (a push consumer's batch from the JetStream
+  // dispatcher): the whole batch is appended under one out_mutex_ hold, with
+  // one flush request. Elsewhere, or with per-message checks (delivery
+  // filters, reply permits), message by message.
+  size_t DeliverBatch(router::Subscription& subscription, const router::Message* messages, size_t count) override;
   void OnSubscriptionExpired(router::Subscription& subscription) override;
 
   // Any thread: closes the connection on its loop.

@@ -81,6 +81,49 @@ slow_consumer:
   return false;
 }
 
+size_t ClientConnection::DeliverBatch(router::Subscription& sub, const router::Message* messages, size_t count) {
+  if (EventLoop::Current() != nullptr || (sub.sink_flags & kFilterDelivery) ||
+      allow_responses_.load(std::memory_order_relaxed)) {
+    return SubscriberSink::DeliverBatch(sub, messages, count);
+  }
+  if (close_requested_.load(std::memory_order_relaxed)) return 0;
+  const bool headers = headers_.load(std::memory_order_relaxed);
+  const size_t max_pending = max_pending_.load(std::memory_order_relaxed);
+  size_t n = 0;
+  {
+    std::lock_guard lock(out_mutex_);
+    const size_t queued = queued_bytes_.load(std::memory_order_relaxed);
+    const size_t start = out_pending_.size();
+    uint64_t payload_bytes = 0;
+    for (; n < count; ++n) {
+      const router::Message& m = messages[n];
+      const size_t before = out_pending_.size();
+      protocol::AppendMessage(out_pending_, m.subject, sub.sid(), m.reply, m.header, m.payload, headers);
+      if (queued + (out_pending_.size() - start) > max_pending) {
+        out_pending_.Truncate(before);
+        break;
+      }
+      payload_bytes += m.header.size() + m.payload.size();
+    }
+    queued_bytes_.store(queued + (out_pending_.size() - start), std::memory_order_relaxed);
+    out_msgs_ += n;
+    out_bytes_ += payload_bytes;
+  }
+  if (n > 0 && !flush_posted_.exchange(true, std::memory_order_acq_rel)) {
+    boost::asio::post(loop_.io(), [self = shared_from_this()] {
+      self->flush_posted_.store(false, std::memory_order_release);
+      self->Flush();
+    });
+  }
+  if (n < count) {
+    server_.slow_consumers.fetch_add(1, std::memory_order_relaxed);
+    spdlog::info("{} - cid:{} - Slow Consumer Detected: MaxPending of {} Exceeded", remote_address_, client_id_,
+                 max_pending);
+    RequestClose(CloseReason::kSlowConsumerPendingBytes);
+  }
+  return n;
+}
+
 size_t ClientConnection::PendingBytes() { return queued_bytes_.load(std::memory_order_relaxed); }
 
 size_t ClientConnection::StallThreshold() const { return max_pending_.load(std::memory_order_relaxed) / 4 * 3; }

@@ -39,6 +39,8 @@ class LogStore final : public MessageStore, public SyncTarget {
   StatusOr<uint64_t> SkipSequence() override;
   StatusOr<StoredMessage> Load(uint64_t seq) override;
   StatusOr<StoredMessage> LoadNext(std::string_view filter, uint64_t start) override;
+  StatusOr<size_t> LoadNextBatch(std::string_view filter, uint64_t start, size_t max_msgs, size_t max_bytes,
+                                 const MessageVisitor& visit) override;
   StatusOr<StoredMessage> LoadLast(std::string_view filter) override;
   std::map<std::string, uint64_t> SubjectCounts(std::string_view filter) override;
   Status Delete(uint64_t seq) override;

@@ -178,6 +178,104 @@ StatusOr<StoredMessage> LogStore::LoadNext(std::string_view filter, uint64_t sta
   }
 }
 
+namespace {
+// LoadNextBatch reads a run of records with one ReadAt: a run ends at a
+// segment boundary, at a gap of more than kReadAheadMaxGap bytes (dead or
+// non-matching records in between), or once it spans kReadAheadMaxRun bytes.
+constexpr uint64_t kReadAheadMaxRun = 256 * 1024;
+constexpr uint64_t kReadAheadMaxGap = 16 * 1024;
+}  // namespace
+
+StatusOr<size_t> LogStore::LoadNextBatch(std::string_view filter, uint64_t start, size_t max_msgs, size_t max_bytes,
+                                         const MessageVisitor& visit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return Closed();
+  struct Pick {
+    Segment* seg;
+    size_t idx;
+  };
+  // Scratch of the calling thread (in the server, the consumers' dispatcher):
+  // an idle store holds no read buffer.
+  thread_local std::string run;
+  thread_local std::vector<Pick> picks;
+  size_t visited = 0;
+  uint64_t bytes = 0;
+  // One message through ReadSlot (a run's read failed, or a record in it did
+  // not check): it confirms corruption, counts it lost and removes the slot.
+  enum class Slow { kVisited, kStop, kRestart, kError };
+  Status error;
+  auto read_one = [&](Segment& seg, size_t idx) {
+    const uint64_t seq = seg.base_seq + idx;
+    const size_t len = seg.slots[idx].len_flags & kLenMask;
+    StatusOr<StoredMessage> m = ReadSlot(seg, idx);  // a corrupt record's removal may free seg
+    if (!m.ok()) {
+      if (m.status().code() == StatusCode::kCorruption) {
+        start = seq + 1;  // removed: the index changed, pick again after it
+        return Slow::kRestart;
+      }
+      error = m.status();
+      return Slow::kError;
+    }
+    ++visited;
+    bytes += len;
+    start = seq + 1;
+    return visit(MessageView{m->seq, m->timestamp_ns, m->subject, m->headers, m->payload}) ? Slow::kVisited
+                                                                                             : Slow::kStop;
+  };
+  while (visited < max_msgs && (visited == 0 || bytes < max_bytes)) {
+    picks.clear();
+    uint64_t planned = bytes;
+    ForEachMatch(filter, start, [&](Segment& seg, size_t idx, uint64_t) {
+      picks.push_back({&seg, idx});
+      planned += seg.slots[idx].len_flags & kLenMask;
+      return visited + picks.size() < max_msgs && planned < max_bytes;
+    });
+    if (picks.empty()) break;
+    bool restart = false;
+    for (size_t i = 0; i < picks.size() && !restart;) {
+      Segment& seg = *picks[i].seg;
+      const uint64_t begin = seg.slots[picks[i].idx].offset;
+      uint64_t end = begin + (seg.slots[picks[i].idx].len_flags & kLenMask);
+      size_t j = i + 1;
+      for (; j < picks.size() && picks[j].seg == &seg; ++j) {
+        const Slot& s = seg.slots[picks[j].idx];
+        const uint64_t s_end = s.offset + (s.len_flags & kLenMask);
+        if (s.offset < end || s.offset - end > kReadAheadMaxGap || s_end - begin > kReadAheadMaxRun) break;
+        end = s_end;
+      }
+      if (!io_->ReadAt(seg.id, begin, end - begin, &run).ok()) {
+        switch (read_one(seg, picks[i].idx)) {
+          case Slow::kVisited: ++i; continue;
+          case Slow::kStop: return visited;
+          case Slow::kRestart: restart = true; continue;
+          case Slow::kError: return visited > 0 ? StatusOr<size_t>(visited) : StatusOr<size_t>(error);
+        }
+      }
+      for (size_t k = i; k < j; ++k) {
+        const Slot& s = seg.slots[picks[k].idx];
+        const uint64_t seq = seg.base_seq + picks[k].idx;
+        const size_t len = s.len_flags & kLenMask;
+        RecordView rec;
+        if (ParseRecord(std::string_view(run).substr(s.offset - begin, len), &rec) != ParseResult::kOk ||
+            rec.seq != seq || rec.type != RecordType::kMessage) {
+          Slow r = read_one(seg, picks[k].idx);
+          if (r == Slow::kVisited) continue;
+          if (r == Slow::kStop) return visited;
+          if (r == Slow::kError) return visited > 0 ? StatusOr<size_t>(visited) : StatusOr<size_t>(error);
+          restart = true;
+          break;
+        }
+        ++visited;
+        bytes += len;
+        start = seq + 1;
+        if (!visit(MessageView{seq, rec.timestamp_ns, rec.subject, rec.headers, rec.payload})) return visited;
+      }
+      i = j;
+    }
+  }
+  return visited;
+}
+
 StatusOr<StoredMessage> LogStore::LoadLast(std::string_view filter) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return Closed();

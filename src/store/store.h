@@ -57,6 +57,16 @@ struct StoredMessage {
   std::string payload;
 };
 
+// A stored message seen in place (LoadNextBatch's visitor): the views point
+// into the store's read buffer and are valid only during that call.
+struct MessageView {
+  uint64_t seq = 0;
+  int64_t timestamp_ns = 0;
+  std::string_view subject, headers, payload;
+};
+// Returns false to stop the batch after this message.
+using MessageVisitor = std::function<bool(const MessageView&)>;
+
 enum class DiscardPolicy : uint8_t { kOld, kNew };
 
 // JetStream's stream limits (jetstream-api.md §3.1, §5). A value <= 0 means
@@ -202,6 +212,17 @@ class MessageStore {
   // The first message with sequence >= start whose subject matches filter
   // (empty or ">" matches all). kNotFound when there is none.
   virtual StatusOr<StoredMessage> LoadNext(std::string_view filter, uint64_t start) = 0;
+  // Read-ahead for consumers: visits, in sequence order, the messages that
+  // LoadNext(filter, start) and its successors would return, up to max_msgs
+  // of them, stopping once the visited records reach max_bytes (at least one
+  // is visited). Adjacent records are read a block at a time (one read per
+  // run, not one per message) and each is CRC-checked; corrupt ones are
+  // counted lost and skipped, as by LoadNext. visit runs under the store's
+  // lock: it copies what it keeps and must not call the store. Returns how
+  // many messages were visited (0: none matches); an error only when nothing
+  // was visited (closed, a failed read).
+  virtual StatusOr<size_t> LoadNextBatch(std::string_view filter, uint64_t start, size_t max_msgs,
+                                         size_t max_bytes, const MessageVisitor& visit) = 0;
   // The newest message whose subject matches filter (a literal subject or a
   // wildcard filter).
   virtual StatusOr<StoredMessage> LoadLast(std::string_view filter) = 0;

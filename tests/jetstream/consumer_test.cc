@@ -857,3 +857,75 @@ TEST_F(ConsumerTest, MemoryPerConsumerAndPerPendingAck) {
 
 }  // namespace
 }  // namespace sluice::jetstream
+
+namespace sluice::jetstream {
+namespace {
+
+// Many batches through the read-ahead (stream reads a block at a time):
+// deleted messages skipped, the filter honoured, consumer sequences without
+// gaps, num_pending counting down, payloads and headers intact.
+TEST_F(ConsumerTest, PushReadAheadAcrossBatchesWithDeletesAndFilter) {
+  ASSERT_EQ(Api("STREAM.CREATE.S", R"({"name":"S","subjects":["s.>"],"storage":"file"})")["error"], nullptr);
+  for (int i = 1; i <= 1200; ++i) {
+    router::Message m{i % 2 ? "s.a" : "s.b", "", i % 3 == 0 ? "NATS/1.0\r\nK: v\r\n\r\n" : "", "p" + std::to_string(i)};
+    router_.Route(m, nullptr, true, cache_);
+  }
+  for (int seq = 5; seq <= 1200; seq += 10) {
+    ASSERT_EQ(Api("STREAM.MSG.DELETE.S", fmt::format(R"({{"seq":{}}})", seq))["success"], true);
+  }
+  auto sub = Listen(router_, recorder_, "push.ra");
+  json ci = Api("CONSUMER.CREATE.S.ra",
+                R"({"stream_name":"S","config":{"ack_policy":"none","deliver_subject":"push.ra","filter_subject":"s.a"}})");
+  ASSERT_EQ(ci["error"], nullptr) << ci;
+  Settle();
+  auto got = recorder_->TakeInbox();
+  std::vector<int> expected;
+  for (int i = 1; i <= 1200; i += 2) {
+    if (i % 10 != 5) expected.push_back(i);
+  }
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t k = 0; k < got.size(); ++k) {
+    const int seq = expected[k];
+    EXPECT_EQ(got[k].subject, "s.a");
+    EXPECT_EQ(got[k].payload, "p" + std::to_string(seq));
+    EXPECT_EQ(got[k].header, seq % 3 == 0 ? "NATS/1.0\r\nK: v\r\n\r\n" : "");
+    // $JS.ACK.S.ra.<delivered>.<sseq>.<cseq>.<ts>.<pending>
+    EXPECT_TRUE(got[k].reply.starts_with(fmt::format("$JS.ACK.S.ra.1.{}.{}.", seq, k + 1))) << got[k].reply;
+    EXPECT_TRUE(got[k].reply.ends_with(fmt::format(".{}", expected.size() - k - 1))) << got[k].reply;
+  }
+  json info = Api("CONSUMER.INFO.S.ra", "");
+  EXPECT_EQ(info["num_pending"], 0);
+  EXPECT_EQ(info["delivered"]["consumer_seq"], expected.size());
+  EXPECT_EQ(info["delivered"]["stream_seq"], expected.back());
+  // New messages after the backlog keep the sequences going.
+  Pub("s.a", "late");
+  Pub("s.b", "other");
+  Settle();
+  got = recorder_->TakeInbox();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].payload, "late");
+  EXPECT_TRUE(got[0].reply.starts_with(fmt::format("$JS.ACK.S.ra.1.1201.{}.", expected.size() + 1))) << got[0].reply;
+}
+
+// A pull request's batch and max_bytes bound what the read-ahead hands out:
+// messages read ahead but not delivered are delivered to the next request.
+TEST_F(ConsumerTest, PullReadAheadLeavesUndeliveredForTheNextRequest) {
+  ASSERT_EQ(Api("STREAM.CREATE.S", R"({"name":"S","subjects":["s.>"],"storage":"file"})")["error"], nullptr);
+  for (int i = 1; i <= 700; ++i) Pub("s.x", "m" + std::to_string(i));
+  ASSERT_EQ(Api("CONSUMER.CREATE.S.pr", R"({"stream_name":"S","config":{"durable_name":"pr","ack_policy":"none"}})")["error"],
+            nullptr);
+  int next = 1;
+  for (const char* body : {R"({"batch":3})", R"({"batch":300})", R"({"batch":1000,"max_bytes":200})",
+                           R"({"batch":1000,"no_wait":true})"}) {
+    Next("pr", body);
+    for (const Msg& m : recorder_->TakeInbox()) {
+      if (m.payload.empty()) continue;  // a status (408 / 409)
+      EXPECT_EQ(m.payload, "m" + std::to_string(next)) << body;
+      ++next;
+    }
+  }
+  EXPECT_EQ(next, 701);
+}
+
+}  // namespace
+}  // namespace sluice::jetstream
