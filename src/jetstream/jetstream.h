@@ -30,6 +30,10 @@ class Publisher {
   // Routes a message as if a client had published it. Any thread.
   virtual void Publish(std::string_view subject, std::string_view reply, std::string_view header,
                        std::string_view payload) = 0;
+  // Hands what Publish staged on the calling thread (an event loop holds its
+  // output until the end of its read batch) to the receivers' connections
+  // now. No-op elsewhere.
+  virtual void CommitStaged() {}
 };
 
 struct Config {

@@ -63,7 +63,8 @@ std::unique_ptr<JetStream> JetStream::Start(const Config& config, router::Router
 JetStreamImpl::JetStreamImpl(const Config& config, router::Router& router, Publisher& publisher,
                              store::Clock* clock)
     : config_(config), router_(router), publisher_(publisher), clock_(clock) {
-  committer_ = std::make_unique<store::GroupCommitter>(1);
+  // Leader rounds: an event loop may run a small round itself (group_commit.h).
+  committer_ = std::make_unique<store::GroupCommitter>(1, /*leader_rounds=*/true);
   ack_sender_ = std::make_unique<AckSender>();
   dispatcher_ = std::make_unique<Dispatcher>(clock);
   usage_.max_memory = config_.max_memory;

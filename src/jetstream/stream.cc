@@ -114,21 +114,29 @@ void AckQueue::Drain() {
   draining_ = true;
   std::string body;
   while (!items_.empty() && items_.front().wait_seq <= durable_seq_) {
-    Item item = std::move(items_.front());
-    items_.pop_front();
-    while (!failed_.empty() && failed_.front().to < item.wait_seq) failed_.pop_front();
-    if (item.success) {
-      if (!failed_.empty() && failed_.front().from <= item.wait_seq) {
-        item.body = failed_.front().error_ack;
-      } else {
-        body.clear();
-        AppendPubAck(body, ack_prefix_, item.wait_seq, false);
-        item.body.swap(body);
+    while (!items_.empty() && items_.front().wait_seq <= durable_seq_) {
+      Item item = std::move(items_.front());
+      items_.pop_front();
+      while (!failed_.empty() && failed_.front().to < item.wait_seq) failed_.pop_front();
+      if (item.success) {
+        if (!failed_.empty() && failed_.front().from <= item.wait_seq) {
+          item.body = failed_.front().error_ack;
+        } else {
+          body.clear();
+          AppendPubAck(body, ack_prefix_, item.wait_seq, false);
+          item.body.swap(body);
+        }
       }
+      lock.unlock();
+      if (!item.reply.empty()) publisher_->Publish(item.reply, "", "", item.body);
+      if (item.success) body.swap(item.body);  // keeps the buffer for the next ack
+      lock.lock();
     }
+    // On an event loop (a sync round it led) the acks were only staged:
+    // they reach their connections before this thread stops being the
+    // drainer, so no later ack sent by another drainer overtakes them.
     lock.unlock();
-    if (!item.reply.empty()) publisher_->Publish(item.reply, "", "", item.body);
-    if (item.success) body.swap(item.body);  // keeps the buffer for the next ack
+    publisher_->CommitStaged();
     lock.lock();
   }
   draining_ = false;
@@ -278,7 +286,8 @@ std::shared_ptr<Stream> Stream::Create(const StreamEnv& env, const std::string& 
   std::shared_ptr<Stream> s(new Stream(env, dir));
   std::lock_guard lock(s->mu_);
   s->name_ = config.name;
-  s->acks_->SetAckPrefix(PubAckPrefix(s->name_, env.domain));
+  s->ack_prefix_ = PubAckPrefix(s->name_, env.domain);
+  s->acks_->SetAckPrefix(s->ack_prefix_);
   s->config_ = config;
   s->created_ns_ = s->NowNs();
   s->dedup_.SetWindow(config.duplicate_window_ns);
@@ -324,7 +333,8 @@ std::shared_ptr<Stream> Stream::Open(const StreamEnv& env, const std::string& di
   }
   Normalize(s->config_);
   s->name_ = s->config_.name;
-  s->acks_->SetAckPrefix(PubAckPrefix(s->name_, env.domain));
+  s->ack_prefix_ = PubAckPrefix(s->name_, env.domain);
+  s->acks_->SetAckPrefix(s->ack_prefix_);
   s->created_ns_ = meta.value("created", int64_t{0});
   s->dedup_.SetWindow(s->config_.duplicate_window_ns);
   if (!s->OpenStore(error)) return nullptr;
@@ -436,12 +446,29 @@ bool Stream::HasInterestLocked(std::string_view subject) {
 
 void Stream::HandlePublish(const router::Message& m) {
   bool appended = false;
+  bool queued_acks = false;
+  // Memory storage or sync_interval: every reply is ready at once and leaves
+  // from this thread as soon as mu_ is released (on an event loop, in the
+  // output of the read batch that carried the publish). Its acks never queue,
+  // so they stay in this publisher's order without any hand-off.
+  std::string direct_reply;
   {
     std::unique_lock lock(mu_);
     if (closed_ || !store_) return;
     const bool want_ack = !m.reply.empty() && !config_.no_ack;
+    const bool ready_at_once = !WatermarkAcks();
+    queued_acks = !ready_at_once;
+    // A reply that may leave once everything up to wait_seq is durable.
+    auto respond = [&](uint64_t wait_seq, std::string body) {
+      if (!want_ack) return;
+      if (ready_at_once) {
+        direct_reply = std::move(body);
+      } else {
+        acks_->Push(wait_seq, std::string(m.reply), std::move(body));
+      }
+    };
     auto fail = [&](ErrorId id, std::string_view detail = {}) {
-      if (want_ack) acks_->Push(last_appended_seq_, std::string(m.reply), ErrorAck(MakeError(id, detail)));
+      respond(last_appended_seq_, ErrorAck(MakeError(id, detail)));
     };
     if (config_.sealed) {
       fail(ErrorId::kStreamSealed);
@@ -464,7 +491,7 @@ void Stream::HandlePublish(const router::Message& m) {
         if (ok) msg_id = HeaderValue(h, "Nats-Msg-Id");
         if (ok && msg_id && !msg_id->empty()) {
           if (auto seq = dedup_.Find(*msg_id, NowNs())) {
-            if (want_ack) acks_->Push(last_appended_seq_, std::string(m.reply), SuccessAck(*seq, true));
+            respond(last_appended_seq_, SuccessAck(*seq, true));
             ok = false;
           }
         }
@@ -555,9 +582,9 @@ void Stream::HandlePublish(const router::Message& m) {
           auto skipped = store_->SkipSequence();
           if (skipped.ok()) {
             // Waits for the earlier appends only: nothing of its own to fsync.
-            if (want_ack) acks_->Push(last_appended_seq_, std::string(m.reply), SuccessAck(*skipped, false));
-          } else if (want_ack) {
-            acks_->Push(last_appended_seq_, std::string(m.reply), ErrorAck(StoreError(skipped.status())));
+            respond(last_appended_seq_, SuccessAck(*skipped, false));
+          } else {
+            respond(last_appended_seq_, ErrorAck(StoreError(skipped.status())));
           }
           ok = false;
         }
@@ -578,8 +605,8 @@ void Stream::HandlePublish(const router::Message& m) {
               actual = store_->State().last_seq;
             }
             fail(ErrorId::kStreamWrongLastSequence, std::to_string(actual));
-          } else if (want_ack) {
-            acks_->Push(last_appended_seq_, std::string(m.reply), ErrorAck(StoreError(result.status())));
+          } else {
+            respond(last_appended_seq_, ErrorAck(StoreError(result.status())));
           }
         } else {
           uint64_t seq = result->seq;
@@ -596,17 +623,24 @@ void Stream::HandlePublish(const router::Message& m) {
             req.keep = 1;
             (void)store_->Purge(req);
           }
-          if (!WatermarkAcks()) acks_->MarkDurable(seq, "");
-          if (want_ack) acks_->PushSuccess(seq, std::string(m.reply));
+          if (want_ack && ready_at_once) {
+            AppendPubAck(direct_reply, ack_prefix_, seq, false);
+          } else if (want_ack) {
+            acks_->PushSuccess(seq, std::string(m.reply));
+          }
         }
         SyncUsageLocked();
       }
     }
   }
-  // Success acks of file streams usually wait for the fsync round, which
-  // wakes the sender itself: no wake-up per publish.
-  if (!env_.ack_sender) acks_->Drain();
-  else if (acks_->HasReady()) env_.ack_sender->Wake(acks_);
+  if (!direct_reply.empty()) env_.publisher->Publish(m.reply, "", "", direct_reply);
+  // Success acks of file streams wait for the fsync round, which sends them
+  // itself: no wake-up per publish. Errors and duplicates may be ready now.
+  if (queued_acks && !env_.ack_sender) {
+    acks_->Drain();
+  } else if (queued_acks && acks_->HasReady()) {
+    env_.ack_sender->Wake(acks_);
+  }
   if (appended) {
     for (auto& c : Consumers()) c->Kick();
   }

@@ -4,14 +4,15 @@
 // config in its own directory.
 //
 // Publish path and acknowledgements. Deliver() runs on the publisher's event
-// loop: under mu_ it checks the headers, dedups and appends. The PubAck is
-// queued in append order in an AckQueue and sent only when the store has
-// reported that sequence durable (file storage with sync "always": the
-// store's once-per-round on_durable_seq watermark; with sync_interval or
-// memory storage at once, after the append); errors and duplicates wait
-// behind the acks of earlier appends. So a publisher's acks leave in its
-// publish order, and a success ack leaves only after the fsync that covers
-// the message.
+// loop: under mu_ it checks the headers, dedups and appends. File storage
+// with sync "always": the PubAck is queued in append order in an AckQueue
+// and sent only when the store's once-per-round on_durable_seq watermark
+// covers it (from the committer thread, or from the publisher's own loop
+// when it led the round); errors and duplicates wait behind the acks of
+// earlier appends. Memory storage and sync_interval: every reply is ready at
+// once and is published by Deliver itself once mu_ is released, never
+// queued. So a publisher's acks leave in its publish order, and a success
+// ack of a file stream leaves only after the fsync that covers the message.
 //
 // Locks: mu_ (config, dedup, subscriptions, the store handle) is taken
 // before AckQueue::mu_; no lock of ours is held while Publisher::Publish
@@ -51,12 +52,12 @@ class AckQueue;
 class Consumer;
 class Dispatcher;
 
-// The thread that sends the acks queued on event-loop threads and those of
-// big fsync rounds. Acks must not be published from an event loop: a loop
-// stages its output until the end of its batch, so an ack staged there could
-// be overtaken by a later ack that the committer thread publishes straight
-// away. Every ack therefore leaves from a non-loop thread: the committer's
-// (rounds of at most a few appends) or this one.
+// The thread that sends the ready-at-once error and duplicate acks of file
+// streams and the acks of big fsync rounds. A loop stages its output until
+// the end of its batch, so an ack a loop drains (a round it led) could be
+// overtaken by a later ack another thread publishes straight away: a drainer
+// on a loop therefore commits what it staged before it stops draining
+// (AckQueue::Drain, Publisher::CommitStaged).
 class AckSender {
  public:
   AckSender();
@@ -249,6 +250,7 @@ class Stream final : public router::SubscriberSink, public std::enable_shared_fr
   std::string name_;
   int64_t created_ns_ = 0;
   std::shared_ptr<AckQueue> acks_;
+  std::string ack_prefix_;  // {"stream":"X" (+ domain): set at Create/Open, then read-only
 
   std::mutex mu_;  // guards everything below
   StreamConfig config_;

@@ -4,6 +4,9 @@
 
 #include "server/client_connection.h"
 #include "server/server.h"
+#ifdef SLUICE_HAVE_JETSTREAM
+#include "store/group_commit.h"
+#endif
 
 namespace sluice::server {
 namespace {
@@ -11,6 +14,21 @@ thread_local EventLoop* current_loop = nullptr;
 constexpr size_t kScratchBytes = 256 * 1024;
 constexpr size_t kSpareBuffers = 16;
 constexpr size_t kSpareBufferBytes = 512 * 1024;
+
+#ifdef SLUICE_HAVE_JETSTREAM
+// The loop as the leader of small sync rounds of the stores it appends to
+// (store/group_commit.h): a synchronous publisher's fsync runs on its own
+// loop at the end of the read batch and its PubAck leaves from there, with
+// no wake-up of the committer thread and none back.
+class LoopRoundLeader final : public store::RoundLeader {
+ public:
+  explicit LoopRoundLeader(EventLoop& loop) : loop_(loop) {}
+  void OnRoundDeferred() override { loop_.NoteDeferredRound(); }
+
+ private:
+  EventLoop& loop_;
+};
+#endif
 }  // namespace
 
 EventLoop* EventLoop::Current() { return current_loop; }
@@ -27,8 +45,16 @@ void EventLoop::Start() {
   thread_ = std::thread([this] {
     current_loop = this;
     thread_id_ = std::this_thread::get_id();
+#ifdef SLUICE_HAVE_JETSTREAM
+    LoopRoundLeader leader(*this);
+    store::GroupCommitter::SetThreadLeader(&leader);
+#endif
     ScheduleSweep();
     io_.run();
+#ifdef SLUICE_HAVE_JETSTREAM
+    store::GroupCommitter::LeadDeferredRounds();  // none should be left; never strand one
+    store::GroupCommitter::SetThreadLeader(nullptr);
+#endif
     current_loop = nullptr;
   });
 }
@@ -73,7 +99,40 @@ void EventLoop::CommitEarly(StagedOutput& entry) {
   entry.msgs = entry.payload_bytes = 0;
 }
 
+void EventLoop::CommitAllStaged() {
+  StagedOutput* reader_entry = nullptr;
+  for (auto& e : staged_) {
+    if (e.target.get() == reader_) {
+      reader_entry = &e;
+      continue;
+    }
+    if (!e.bytes.empty()) CommitEarly(e);
+  }
+  if (reader_entry != nullptr && !reader_entry->bytes.empty()) CommitEarly(*reader_entry);
+}
+
+void EventLoop::NoteDeferredRound() {
+  if (rounds_deferred_) return;
+  rounds_deferred_ = true;
+  // Inside a read batch its FlushNoted leads the round; anywhere else, make
+  // sure one runs soon (a post from the loop's own thread wakes nothing).
+  if (reader_ == nullptr) boost::asio::post(io_, [this] { FlushNoted(); });
+}
+
 void EventLoop::FlushNoted() {
+  CommitStagedBatch();
+#ifdef SLUICE_HAVE_JETSTREAM
+  // Sync rounds deferred to this loop by the batch's appends: their fsync
+  // and PubAcks come after the batch's other output has left.
+  while (rounds_deferred_) {
+    rounds_deferred_ = false;
+    store::GroupCommitter::LeadDeferredRounds();
+    CommitStagedBatch();
+  }
+#endif
+}
+
+void EventLoop::CommitStagedBatch() {
   // Committing may close a connection, which never stages; still, loop until
   // nothing is left.
   while (!staged_.empty()) {

@@ -56,6 +56,13 @@ class EventLoop {
   StagedOutput& StageFor(ClientConnection& target);
   // Commits one entry now (used when it grows large mid-batch).
   void CommitEarly(StagedOutput& entry);
+  // Commits every entry now, the reader's last (PubAcks sent by a sync round
+  // this loop led must reach their connections before another thread may
+  // send later ones).
+  void CommitAllStaged();
+  // A store's sync round was deferred to this loop (store/group_commit.h):
+  // FlushNoted leads it after committing the batch's output.
+  void NoteDeferredRound();
   // Ends a read batch: commits every staged entry, the connection being read
   // last (its replies, e.g. PONG, must not overtake what it published).
   void FlushNoted();
@@ -99,6 +106,7 @@ class EventLoop {
   void BeginDrain(std::chrono::steady_clock::time_point deadline);
 
  private:
+  void CommitStagedBatch();  // FlushNoted's commit of every staged entry
   void ScheduleSweep();
   void Sweep();
   void CheckDrained();
@@ -118,6 +126,7 @@ class EventLoop {
   std::weak_ptr<ClientConnection> stall_;
   boost::asio::steady_timer sweep_timer_;
   bool draining_ = false;
+  bool rounds_deferred_ = false;  // sync rounds wait for this loop to lead them
   std::chrono::steady_clock::time_point drain_deadline_;
 };
 

@@ -117,6 +117,9 @@ class InternalPublisher : public jetstream::Publisher {
     std::lock_guard lock(mutex_);
     router_.RouteTo(result, msg, nullptr, true, cache_);
   }
+  void CommitStaged() override {
+    if (EventLoop* loop = EventLoop::Current()) loop->CommitAllStaged();
+  }
 
  private:
   router::Router& router_;

@@ -58,6 +58,9 @@ class LogStore final : public MessageStore, public SyncTarget {
   Status Close() override;
 
   void RunSyncRound() override;
+  // A leader thread's round (group_commit.h): runs only while few writes
+  // wait (a synchronous publisher's), else leaves them to the committer.
+  bool RunLeaderRound() override;
 
   // Refills the TTL index from the live messages' headers (config.message_ttl)
   // after recovery (log_store_ttl.cc).

@@ -13,7 +13,9 @@ void LogStore::ScheduleSyncLocked(bool now) {
     committer_ = own_committer_.get();
   }
   sync_scheduled_ = true;
-  committer_->Schedule(this, now ? 0 : config_.sync_interval_ns);
+  // now: someone waits for this round (Sync, WaitDurable) or a failure
+  // report must go out: never deferred to a leader thread.
+  committer_->Schedule(this, now ? 0 : config_.sync_interval_ns, /*may_defer=*/!now);
 }
 
 void LogStore::NoteWrite(uint64_t seq, DurableCallback cb, std::vector<Callback>* inline_cbs) {
@@ -55,6 +57,23 @@ std::string LogStore::BuildCheckpoint(const Segment& seg, uint64_t covered_len) 
 }
 
 void LogStore::RunSyncRound() { (void)SyncPending(); }
+
+namespace {
+// A leader round covers at most this many record writes (a synchronous
+// publisher's one): more means a
+// pipelining publisher, whose loop should keep reading while the committer
+// fsyncs.
+constexpr uint64_t kLeaderMaxWrites = 1;
+}  // namespace
+
+bool LogStore::RunLeaderRound() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!closed_ && write_gen_ - std::max(durable_gen_, failed_gen_) > kLeaderMaxWrites) return false;
+  }
+  (void)SyncPending();
+  return true;
+}
 
 size_t LogStore::SyncPending() {
   std::lock_guard<std::mutex> sync_lock(sync_mu_);
@@ -230,6 +249,8 @@ Status LogStore::WaitDurable(uint64_t seq) {
       std::unique_lock<std::mutex> lock(mu_);
       if (!io_->persistent() || config_.sync_interval_ns > 0) return Status::Ok();
       if (!config_.manual_sync) {
+        // A round deferred to a leader might be this very thread's.
+        if (done_seq_ < seq && done_failed_seq_ < seq && !closed_) ScheduleSyncLocked(/*now=*/true);
         durable_cv_.wait(lock, [&] { return done_seq_ >= seq || done_failed_seq_ >= seq || closed_; });
       }
       for (auto [from, to] : withdrawn_) {

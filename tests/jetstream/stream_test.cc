@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "jetstream/stream.h"
 
@@ -13,6 +14,7 @@ namespace {
 
 struct Sent {
   std::string subject, header, payload;
+  std::thread::id thread = std::this_thread::get_id();
 };
 
 class FakePublisher : public Publisher {
@@ -77,6 +79,41 @@ TEST_F(StreamTest, AcksAndDedupWithinTheWindow) {
   clock_.Advance(1'000'000'001);
   EXPECT_EQ(Pub("s.a", Hdr("Nats-Msg-Id: m1\r\n"), "x"), nlohmann::json::parse(R"({"stream":"S","seq":4})"));
   s->Close(false);
+}
+
+// Memory storage: every reply is ready at once and leaves from the
+// publishing thread during the publish itself (on an event loop: in the
+// output of the same read batch), never through the AckSender; a
+// publisher's successes, duplicates and errors keep its order.
+TEST_F(StreamTest, MemoryStreamRepliesLeaveFromThePublishingThreadInOrder) {
+  AckSender sender;
+  env_.ack_sender = &sender;
+  auto s = Make(R"({"name":"S","subjects":["s.>"],"storage":"memory","max_msg_size":40})");
+  std::vector<std::string> replies;
+  for (int i = 0; i < 60; ++i) {
+    std::string reply = "r." + std::to_string(i);
+    std::string header = i % 3 == 1 && i % 10 != 9 ? Hdr("Nats-Msg-Id: dup\r\n") : "";
+    std::string payload = i % 10 == 9 ? std::string(41, 'x') : "x";  // too big: an error reply
+    router::Message m{"s.a", reply, header, payload};
+    router_.Route(m, nullptr, true, cache_);
+    replies.push_back(reply);
+  }
+  auto sent = publisher_.Take();  // nothing left for another thread to send
+  ASSERT_EQ(sent.size(), replies.size());
+  uint64_t last_seq = 0;
+  for (size_t i = 0; i < sent.size(); ++i) {
+    EXPECT_EQ(sent[i].subject, replies[i]);
+    EXPECT_EQ(sent[i].thread, std::this_thread::get_id());
+    auto ack = nlohmann::json::parse(sent[i].payload);
+    if (i % 10 == 9) {
+      EXPECT_TRUE(ack.contains("error")) << ack.dump();
+    } else if (!ack.contains("duplicate")) {
+      EXPECT_GT(ack["seq"].get<uint64_t>(), last_seq);
+      last_seq = ack["seq"].get<uint64_t>();
+    }
+  }
+  s->Close(false);
+  env_.ack_sender = nullptr;
 }
 
 TEST_F(StreamTest, ExpectationsAndRefusals) {
