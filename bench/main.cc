@@ -66,7 +66,25 @@ std::vector<b::RunResult> RunOnce(ServerKind kind, const std::vector<b::Workload
   std::vector<b::RunResult> rs(group.size());
   std::vector<std::string> args;
   if (b::NeedsJetStream(w.kind)) args = {"-js", "-sd", "{tmp}/js"};
+  // Sluice with a sync interval: a config file of one line (flags override
+  // the rest of it; nats-server runs at its defaults).
+  std::string config_path;
+  if (kind == ServerKind::kSluice && !w.a_sync_interval.empty()) {
+    char tmpl[] = "/tmp/sluice-bench-conf-XXXXXX";
+    const int fd = ::mkstemp(tmpl);
+    const std::string text = "jetstream { sync_interval: \"" + w.a_sync_interval + "\" }\n";
+    if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+      if (fd >= 0) ::close(fd);
+      for (auto& r : rs) r.error = "cannot write the server's config file";
+      return rs;
+    }
+    ::close(fd);
+    config_path = tmpl;
+    args.push_back("-c");
+    args.push_back(config_path);
+  }
   auto server = ServerProcess::Start(kind, args);
+  if (!config_path.empty()) ::unlink(config_path.c_str());
   if (!server) {
     for (auto& r : rs) r.error = "server did not start";
     return rs;

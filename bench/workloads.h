@@ -44,6 +44,9 @@ struct Workload {
   uint64_t warmup = 0;     // untimed messages/requests before the measured part
   int idle_connections = 0;  // memory: connections opened
   std::string storage;       // JetStream: "file" or "memory"
+  // JetStream: Sluice (A) runs with `jetstream { sync_interval: <this> }`
+  // (empty: its default, "always"); nats-server keeps its defaults.
+  std::string a_sync_interval;
   int max_outstanding = 0;   // JetStream async: un-acked publishes allowed
   // JetStream consume: a pull consumer with explicit acks fetching `pull_batch`
   // messages per request, or (push) a push consumer with ack none.
@@ -86,6 +89,7 @@ struct RunResult {
   // Disk reference.
   double disk_mbs = -1;     // sequential 1 MiB writes, each followed by fdatasync (median of 5 samples)
   double fsyncs_per_s = -1; // 4 KiB writes, each followed by fdatasync
+  double fsync_cpu_us = -1; // this process's CPU per 4 KiB write + fdatasync (median of 5 samples)
   // JetStream consume.
   long rss_seeded_kb = -1;         // server VmRSS once the stream was seeded
   double seed_seconds = -1;        // time the seeding took (untimed part, for the console and CSV)
