@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "jetstream/msg_ttl.h"
-#include "jetstream/stream.h"
+#include "memory_stream_fixture.h"
 #include "jetstream/wire.h"
 
 namespace sluice::jetstream {
@@ -151,62 +151,14 @@ TEST(MessageTtlConfig, CannotBeTurnedOff) {
 
 // ---- the publish path and markers on a memory stream ----
 
-struct Sent {
-  std::string subject, header, payload;
-};
-
-class FakePublisher : public Publisher {
- public:
-  void Publish(std::string_view subject, std::string_view, std::string_view header,
-               std::string_view payload) override {
-    std::lock_guard lock(mu);
-    sent.push_back({std::string(subject), std::string(header), std::string(payload)});
-  }
-  std::vector<Sent> Take() {
-    std::lock_guard lock(mu);
-    return std::exchange(sent, {});
-  }
-  std::mutex mu;
-  std::vector<Sent> sent;
-};
-
-class TtlStreamTest : public ::testing::Test {
+class TtlStreamTest : public test_support::MemoryStreamTest {
  protected:
-  void SetUp() override {
-    env_.publisher = &publisher_;
-    env_.router = &router_;
-    env_.clock = &clock_;
-  }
-  std::shared_ptr<Stream> Make(const std::string& json_config) {
-    StreamConfig c;
-    EXPECT_TRUE(ParseStreamConfig(json::parse(json_config), c).ok());
-    Normalize(c);
-    EXPECT_TRUE(Validate(c, true).ok());
-    std::string error;
-    auto s = Stream::Create(env_, "/nonexistent-memory-stream", c, error);
-    EXPECT_TRUE(s) << error;
-    EXPECT_TRUE(s->Subscribe());
-    return s;
-  }
-  json Pub(const std::string& subject, const std::string& header, const std::string& payload = "v") {
-    router::Message m{subject, "reply", header, payload};
-    router_.Route(m, nullptr, true, cache_);
-    auto sent = publisher_.Take();
-    if (sent.size() != 1) return nullptr;
-    return json::parse(sent[0].payload);
-  }
   // The timer thread's call: the clock and `now` agree.
   int64_t Expire(Stream& s, int64_t now) {
     clock_.Set(now);
     return s.RunExpiry(now);
   }
   static std::string Ttl(const std::string& v) { return "NATS/1.0\r\nNats-TTL: " + v + "\r\n\r\n"; }
-
-  FakePublisher publisher_;
-  router::Router router_;
-  router::MatchCache cache_;
-  store::ManualClock clock_;
-  StreamEnv env_;
 };
 
 TEST_F(TtlStreamTest, RefusalsAsNatsServer211) {

@@ -7,66 +7,12 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "jetstream/stream.h"
+#include "memory_stream_fixture.h"
 
 namespace sluice::jetstream {
 namespace {
 
-struct Sent {
-  std::string subject, header, payload;
-  std::thread::id thread = std::this_thread::get_id();
-};
-
-class FakePublisher : public Publisher {
- public:
-  void Publish(std::string_view subject, std::string_view, std::string_view header,
-               std::string_view payload) override {
-    std::lock_guard lock(mu);
-    sent.push_back({std::string(subject), std::string(header), std::string(payload)});
-  }
-  std::vector<Sent> Take() {
-    std::lock_guard lock(mu);
-    return std::exchange(sent, {});
-  }
-  std::mutex mu;
-  std::vector<Sent> sent;
-};
-
-class StreamTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    env_.publisher = &publisher_;
-    env_.router = &router_;
-    env_.clock = &clock_;
-  }
-  std::shared_ptr<Stream> Make(const std::string& json_config) {
-    StreamConfig c;
-    EXPECT_TRUE(ParseStreamConfig(nlohmann::json::parse(json_config), c).ok());
-    Normalize(c);
-    EXPECT_TRUE(Validate(c, true).ok());
-    std::string error;
-    auto s = Stream::Create(env_, "/nonexistent-memory-stream", c, error);
-    EXPECT_TRUE(s) << error;
-    EXPECT_TRUE(s->Subscribe());
-    return s;
-  }
-  // Publishes through the router, as a client would; returns the ack JSON.
-  nlohmann::json Pub(const std::string& subject, const std::string& header, const std::string& payload) {
-    router::Message m{subject, "reply", header, payload};
-    router_.Route(m, nullptr, true, cache_);
-    auto sent = publisher_.Take();
-    if (sent.size() != 1) return nullptr;
-    EXPECT_EQ(sent[0].subject, "reply");
-    return nlohmann::json::parse(sent[0].payload);
-  }
-  static std::string Hdr(const std::string& lines) { return "NATS/1.0\r\n" + lines + "\r\n"; }
-
-  FakePublisher publisher_;
-  router::Router router_;
-  router::MatchCache cache_;
-  store::ManualClock clock_;
-  StreamEnv env_;
-};
+using StreamTest = test_support::MemoryStreamTest;
 
 TEST_F(StreamTest, AcksAndDedupWithinTheWindow) {
   auto s = Make(R"({"name":"S","subjects":["s.>"],"storage":"memory","duplicate_window":1000000000})");
