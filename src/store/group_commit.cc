@@ -86,6 +86,11 @@ void GroupCommitter::Cancel(SyncTarget* target) {
   done_cv_.wait(lock, [&] { return running_.count(target) == 0; });
 }
 
+void GroupCommitter::WaitIdle() {
+  std::unique_lock<std::mutex> lock(mu_);
+  done_cv_.wait(lock, [&] { return queue_.empty() && running_.empty(); });
+}
+
 void GroupCommitter::SetThreadLeader(RoundLeader* leader) { t_leader = leader; }
 
 void GroupCommitter::LeadDeferredRounds() {

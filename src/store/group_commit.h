@@ -69,6 +69,11 @@ class GroupCommitter {
   void Schedule(SyncTarget* target, int64_t delay_ns = 0, bool may_defer = true);
   // Forgets target; waits until a round of it that is running has returned.
   void Cancel(SyncTarget* target);
+  // Waits until no round is queued or running. A round's appends are
+  // durable (Sync returns) just before the round itself ends, so a test
+  // that needs an idle committer (the next Schedule may be deferred) waits
+  // here.
+  void WaitIdle();
 
   // The calling thread's leader (nullptr: it never leads; the default).
   static void SetThreadLeader(RoundLeader* leader);

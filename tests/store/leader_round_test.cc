@@ -61,17 +61,19 @@ StoreConfig WithCommitter(GroupCommitter& committer) {
 
 // A new segment is a write of its own: the first append of a store (two
 // writes) goes to the committer. Warm() makes that append, so the tests'
-// own appends start at sequence 2.
-void Warm(MessageStore& s) {
+// own appends start at sequence 2. The committer is idle when it returns
+// (Sync returns as the round reports durability, just before it ends).
+void Warm(MessageStore& s, GroupCommitter& committer) {
   ASSERT_TRUE(s.Append("w", "", "w").ok());
   ASSERT_TRUE(s.Sync().ok());
+  committer.WaitIdle();
 }
 
 TEST(LeaderRoundTest, SmallRoundRunsOnTheLeaderThread) {
   FaultFileSystem fs;
   GroupCommitter committer(1, /*leader_rounds=*/true);
   auto s = testing::MustOpen("/s", WithCommitter(committer), fs);
-  Warm(*s);
+  Warm(*s, committer);
   CountingLeader leader;
   Acks acks;
   for (uint64_t round = 1; round <= 3; ++round) {
@@ -128,7 +130,7 @@ TEST(LeaderRoundTest, FailedFsyncOnTheLeaderFailsTheAppendAndWritesResume) {
   FaultFileSystem fs;
   GroupCommitter committer(1, /*leader_rounds=*/true);
   auto s = testing::MustOpen("/s", WithCommitter(committer), fs);
-  Warm(*s);
+  Warm(*s, committer);
   CountingLeader leader;
   Acks acks;
   ASSERT_TRUE(s->Append("a", "", testing::Payload(1, 50), acks.cb()).ok());
@@ -189,8 +191,8 @@ TEST(LeaderRoundTest, AtMostOneInlineRoundPerCall) {
   GroupCommitter committer(1, /*leader_rounds=*/true);
   auto a = testing::MustOpen("/a", WithCommitter(committer), fs);
   auto b = testing::MustOpen("/b", WithCommitter(committer), fs);
-  Warm(*a);
-  Warm(*b);
+  Warm(*a, committer);
+  Warm(*b, committer);
   CountingLeader leader;
   Acks acks_a, acks_b;
   ASSERT_TRUE(a->Append("a", "", "x", acks_a.cb()).ok());
