@@ -475,6 +475,16 @@ TEST(Crc32c, KnownValuesAndBothPaths) {
   EXPECT_EQ(Crc32cExtend(0, data.data(), data.size()), Crc32cExtendPortable(0, data.data(), data.size()));
   uint32_t part = Crc32cExtend(0, data.data(), 1234);
   EXPECT_EQ(Crc32cExtend(part, data.data() + 1234, data.size() - 1234), Crc32c(data));
+  // Every length and alignment around the hardware path's block sizes (three
+  // chains of 1 KiB, then of 128 B, then one), from a non-zero start.
+  for (size_t len : {0, 1, 7, 8, 383, 384, 385, 391, 767, 768, 1000, 3071, 3072, 3073, 3079, 3455, 3456, 4132,
+                     6143, 6144, 6145, 9999}) {
+    for (size_t offset : {0, 1, 3, 5}) {
+      EXPECT_EQ(Crc32cExtend(0x12345678u, data.data() + offset, len),
+                Crc32cExtendPortable(0x12345678u, data.data() + offset, len))
+          << "length " << len << " offset " << offset;
+    }
+  }
 }
 
 }  // namespace
