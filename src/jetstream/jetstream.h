@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,12 @@ class Publisher {
   // output until the end of its read batch) to the receivers' connections
   // now. No-op elsewhere.
   virtual void CommitStaged() {}
+  // Called while a message is being delivered on the thread that read it
+  // from a client connection: holds that connection's later input (it is
+  // kept, not read or routed) until the returned function is called (from
+  // any thread, exactly once). An empty function when the caller is not
+  // such a thread: it must then wait itself if it needs the ordering.
+  virtual std::function<void()> HoldSenderInput() { return {}; }
 };
 
 struct Config {

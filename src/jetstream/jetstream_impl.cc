@@ -34,11 +34,18 @@ class JetStreamImpl::ApiSink final : public router::SubscriberSink {
     r.payload = std::string(m.payload);
     // A stream create binds subjects: the connection's next message (often
     // a publish to them, pipelined without waiting for this reply) must be
-    // routed after it. So the sender waits for the API thread here (bounded,
-    // in case the sender is a thread the API thread itself waits on).
+    // routed after it. A client connection's later input is held until the
+    // API thread has handled it; any other sender waits here (bounded, in
+    // case it is a thread the API thread itself waits on).
     if (r.subject.starts_with(kStreamCreatePrefix) && !t_api_thread) {
-      r.handled = std::make_shared<std::promise<void>>();
-      std::future<void> done = r.handled->get_future();
+      if (std::function<void()> resume = owner_->publisher_.HoldSenderInput()) {
+        r.on_handled = std::move(resume);
+        owner_->Enqueue(std::move(r));
+        return true;
+      }
+      auto handled = std::make_shared<std::promise<void>>();
+      std::future<void> done = handled->get_future();
+      r.on_handled = [handled] { handled->set_value(); };
       owner_->Enqueue(std::move(r));
       done.wait_for(kCreateHoldLimit);
       return true;
@@ -178,14 +185,18 @@ void JetStreamImpl::ApiLoop() {
   while (true) {
     api_cv_.wait(lock, [this] { return api_stopping_ || !api_queue_.empty(); });
     if (api_stopping_) {
-      api_queue_.clear();  // releases senders waiting for their create
+      // Releases the senders waiting for their create (and held input).
+      std::deque<ApiRequest> dropped = std::exchange(api_queue_, {});
+      lock.unlock();
+      for (auto& r : dropped)
+        if (r.on_handled) r.on_handled();
       return;
     }
     ApiRequest r = std::move(api_queue_.front());
     api_queue_.pop_front();
     lock.unlock();
     HandleApi(r);
-    if (r.handled) r.handled->set_value();
+    if (r.on_handled) r.on_handled();
     lock.lock();
   }
 }

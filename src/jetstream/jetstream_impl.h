@@ -10,8 +10,9 @@
 //
 // Threads and locks: API requests are queued by the sink (on an event loop)
 // and handled one at a time on api_thread_, so creates, updates and deletes
-// never race each other. A STREAM.CREATE holds its sender's thread (the
-// publisher's event loop) until the API thread has handled it, so a publish
+// never race each other. A STREAM.CREATE holds the rest of its sender
+// connection's input (Publisher::HoldSenderInput; other connections of that
+// event loop go on) until the API thread has handled it, so a publish
 // pipelined right behind it on the same connection finds the stream bound. streams_mu_ guards the name -> stream map only; it
 // is never held while a stream's lock is taken or a reply is published.
 #pragma once
@@ -51,9 +52,10 @@ class JetStreamImpl final : public JetStream {
     std::string subject;  // with the $JS.API. prefix
     std::string reply;
     std::string payload;
-    // Set for a request whose sender waits until it is handled (a stream
-    // create: see ApiSink::Deliver); fulfilled after HandleApi returns.
-    std::shared_ptr<std::promise<void>> handled;
+    // Set for a request whose sender's later messages wait until it is
+    // handled (a stream create: see ApiSink::Deliver); called after
+    // HandleApi returns, or when the API thread stops.
+    std::function<void()> on_handled;
   };
   // Queues a request for the API thread (any thread).
   void Enqueue(ApiRequest request);

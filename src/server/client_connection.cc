@@ -148,7 +148,7 @@ void ClientConnection::ScheduleRead() {
 }
 
 void ClientConnection::OnReadable() {
-  if (closed_ || stalled_) return;
+  if (closed_ || stalled_ || input_held_) return;
   auto self = shared_from_this();
   loop_.set_reader(this);
   ReadAndProcess();
@@ -157,8 +157,35 @@ void ClientConnection::OnReadable() {
   loop_.set_reader(nullptr);
 }
 
+std::function<void()> ClientConnection::HoldInput() {
+  if (settings_->trace) spdlog::trace("{} - cid:{} - input held until the JetStream API handled it", remote_address_, client_id_);
+  input_held_ = true;
+  return [self = shared_from_this()] {
+    boost::asio::post(self->loop_.io(), [self] { self->ResumeHeldInput(); });
+  };
+}
+
+void ClientConnection::ResumeHeldInput() {
+  input_held_ = false;
+  held_input_ready_ = true;
+  OnReadable();  // processes what was kept, then reads on (unless stalled: then later)
+}
+
 void ClientConnection::ReadAndProcess() {
   loop_.TakeStall();  // a stall noted outside a read batch is not ours
+  if (held_input_ready_) {
+    // Input kept by a hold: whole operations may wait in it, so process it
+    // before reading (a read might find nothing and leave them waiting).
+    held_input_ready_ = false;
+    if (partial_.size > 0) {
+      size_t min_bytes = 0;
+      const size_t consumed = ProcessInput(partial_.data.get(), partial_.size, min_bytes);
+      if (closed_) return;
+      partial_.Consume(consumed);
+      partial_min_bytes_ = partial_.size > 0 ? min_bytes : 0;
+      if (input_held_ || close_after_flush_) return;
+    }
+  }
   const int fd = socket_.native_handle();
   size_t total = 0;
   bool drained = false;
@@ -222,10 +249,10 @@ void ClientConnection::ReadAndProcess() {
       if (partial_.capacity > kKeepBufferBytes) partial_.Release();
     }
     partial_min_bytes_ = left > 0 ? min_bytes : 0;
-    if (short_read || total >= kMaxReadPerWakeup) break;
+    if (input_held_ || short_read || total >= kMaxReadPerWakeup) break;
   }
   loop_.FlushNoted();
-  if (closed_ || close_after_flush_) return;
+  if (closed_ || close_after_flush_ || input_held_) return;
   if (auto stalled_on = loop_.TakeStall(); !stalled_on.expired()) {
     stalled_ = true;  // an armed wait that fires meanwhile is ignored
     StallReads(std::move(stalled_on), Clock::now() + kMaxStall);
@@ -255,6 +282,10 @@ size_t ClientConnection::ProcessInput(const char* data, size_t size, size_t& min
     }
     pos += op.consumed;
     if (!HandleOp(op)) return size;
+    if (input_held_) {
+      min_bytes = 0;
+      return pos;  // the rest is kept until the hold ends
+    }
   }
   min_bytes = 0;
   return pos;

@@ -12,6 +12,7 @@
 #include <boost/asio.hpp>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -70,6 +71,13 @@ class ClientConnection : public router::SubscriberSink, public std::enable_share
   // Any thread: closes the connection on its loop.
   void RequestClose(CloseReason reason);
 
+  // Loop thread, while this connection's input is being processed (a
+  // message it published is being delivered): the rest of its input waits,
+  // kept, until the returned function is called (any thread, once); the
+  // loop's other connections go on. Used for $JS.API.STREAM.CREATE, whose
+  // subjects must be bound before the connection's next message is routed.
+  std::function<void()> HoldInput();
+
   // Loop thread.
   // Any thread: writes what is pending straight to the socket when it can
   // (no owner-loop hop); hands the rest to the owner when the socket is full.
@@ -117,6 +125,7 @@ class ClientConnection : public router::SubscriberSink, public std::enable_share
   void ScheduleRead();
   void OnReadable();
   void ReadAndProcess();
+  void ResumeHeldInput();  // loop thread: the hold HoldInput set is over
   // Parses `data`; returns bytes consumed (the rest must be kept).
   size_t ProcessInput(const char* data, size_t size, size_t& min_bytes);
   bool HandleOp(const protocol::ParsedOp& op);  // false: stop processing (closing)
@@ -200,6 +209,8 @@ class ClientConnection : public router::SubscriberSink, public std::enable_share
   PartialInput partial_;
   bool read_armed_ = false;  // a readability wait is queued
   bool stalled_ = false;     // reads paused for back-pressure (StallReads)
+  bool input_held_ = false;  // processing paused mid-input (HoldInput): the rest is in partial_
+  bool held_input_ready_ = false;  // the hold ended: partial_ may hold whole operations to process first
   size_t partial_min_bytes_ = 0;
 
   // Output. Any thread may append to out_pending_ and write it to the socket

@@ -67,6 +67,8 @@ class EventLoop {
   // last (its replies, e.g. PONG, must not overtake what it published).
   void FlushNoted();
   void set_reader(ClientConnection* reader) { reader_ = reader; }
+  // The connection whose input this loop is processing (nullptr between batches).
+  ClientConnection* reader() const { return reader_; }
 
   // A delivery in the current read batch left its receiver far behind: the
   // connection being read should pause (see ClientConnection::StallReads).

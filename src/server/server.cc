@@ -120,6 +120,12 @@ class InternalPublisher : public jetstream::Publisher {
   void CommitStaged() override {
     if (EventLoop* loop = EventLoop::Current()) loop->CommitAllStaged();
   }
+  std::function<void()> HoldSenderInput() override {
+    EventLoop* loop = EventLoop::Current();
+    ClientConnection* reader = loop != nullptr ? loop->reader() : nullptr;
+    if (reader == nullptr) return {};
+    return reader->HoldInput();
+  }
 
  private:
   router::Router& router_;
