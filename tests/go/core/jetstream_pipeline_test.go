@@ -12,6 +12,33 @@ import (
 	"testing"
 )
 
+// Reads MSGs until `want` distinct reply subjects were answered: subject ->
+// payload. A status message (no responders: the stream was not bound yet)
+// fails the test.
+func readReplies(t *testing.T, rc *rawConn, want int) map[string]string {
+	t.Helper()
+	replies := map[string]string{}
+	for len(replies) < want {
+		line := rc.line()
+		switch {
+		case line == "PONG" || line == "PING":
+			continue
+		case strings.HasPrefix(line, "HMSG "):
+			t.Fatalf("status instead of a reply (no stream bound yet?): %q", line)
+		case strings.HasPrefix(line, "MSG "):
+			f := strings.Fields(line)
+			n, err := strconv.Atoi(f[len(f)-1])
+			if err != nil {
+				t.Fatalf("bad MSG line %q", line)
+			}
+			replies[f[1]] = string(rc.payload(n))
+		default:
+			t.Fatalf("unexpected %q", line)
+		}
+	}
+	return replies
+}
+
 func TestJetStreamStreamCreatePipelinedWithPublish(t *testing.T) {
 	eachServer(t, func(t *testing.T, im impl) {
 		s := startJS(t, im)
@@ -27,25 +54,7 @@ func TestJetStreamStreamCreatePipelinedWithPublish(t *testing.T) {
 		b.WriteString("PING\r\n")
 		rc.send(b.String()) // one write: CREATE and the publishes arrive together
 
-		replies := map[string]string{}
-		for len(replies) < 4 {
-			line := rc.line()
-			switch {
-			case line == "PONG" || line == "PING":
-				continue
-			case strings.HasPrefix(line, "HMSG "):
-				t.Fatalf("status instead of a reply (no stream bound yet?): %q", line)
-			case strings.HasPrefix(line, "MSG "):
-				f := strings.Fields(line)
-				n, err := strconv.Atoi(f[len(f)-1])
-				if err != nil {
-					t.Fatalf("bad MSG line %q", line)
-				}
-				replies[f[1]] = string(rc.payload(n))
-			default:
-				t.Fatalf("unexpected %q", line)
-			}
-		}
+		replies := readReplies(t, rc, 4)
 		if r := replies["_INBOX.pipe.create"]; !strings.Contains(r, `"did_create":true`) && !strings.Contains(r, `"config"`) {
 			t.Fatalf("create reply: %s", r)
 		}
@@ -81,25 +90,7 @@ func TestJetStreamTwoStreamCreatesPipelinedWithPublishes(t *testing.T) {
 		b.WriteString("PING\r\n")
 		rc.send(b.String())
 
-		replies := map[string]string{}
-		for len(replies) < 2+2*perStream {
-			line := rc.line()
-			switch {
-			case line == "PONG" || line == "PING":
-				continue
-			case strings.HasPrefix(line, "HMSG "):
-				t.Fatalf("status instead of a reply (no stream bound yet?): %q", line)
-			case strings.HasPrefix(line, "MSG "):
-				f := strings.Fields(line)
-				n, err := strconv.Atoi(f[len(f)-1])
-				if err != nil {
-					t.Fatalf("bad MSG line %q", line)
-				}
-				replies[f[1]] = string(rc.payload(n))
-			default:
-				t.Fatalf("unexpected %q", line)
-			}
-		}
+		replies := readReplies(t, rc, 2+2*perStream)
 		for _, name := range []string{"ONE", "TWO"} {
 			for i := 1; i <= perStream; i++ {
 				ack := replies[fmt.Sprintf("_INBOX.pipe.%s%d", name, i)]
