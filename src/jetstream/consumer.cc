@@ -146,6 +146,9 @@ std::shared_ptr<Consumer> Consumer::Create(const StreamEnv& env, const std::shar
   c->delivered_sseq_ = c->last_per_subject_.empty() ? c->next_sseq_ - 1 : c->last_per_subject_.front() - 1;
   if (persist) {
     std::lock_guard lock(c->mu_);
+    // Generations start at the creation time, so no journal left behind by
+    // an earlier consumer of this name can match this one's snapshots.
+    c->journal_gen_ = static_cast<uint64_t>(std::max<int64_t>(c->created_ns_, 0));
     if (!c->SaveLocked(error)) return nullptr;
   }
   return c;
@@ -195,20 +198,46 @@ std::vector<std::shared_ptr<Consumer>> Consumer::LoadAll(const StreamEnv& env, c
           uint64_t seq = p.at(0).get<uint64_t>();
           pa.cseq = p.at(1).get<uint64_t>();
           pa.deliveries = static_cast<uint32_t>(p.at(2).get<uint64_t>());
-          PendingAck& slot = c->pending_[seq] = pa;
-          if (c->config_.max_deliver > 0 && static_cast<int64_t>(pa.deliveries) >= c->config_.max_deliver) {
-            // No delivery left: it ends as it would have (advisory at expiry).
-            c->ScheduleRedeliveryLocked(seq, slot, now + c->BackoffFor(pa.deliveries));
-          } else {
-            // Every other unacknowledged message is redelivered after a restart.
-            slot.deadline = 0;
-            c->redeliver_.insert(seq);
-          }
+          c->pending_[seq] = pa;
         }
       }
     } catch (const std::exception& e) {
       if (env.log) env.log("consumer file " + path + " has a bad state: " + e.what());
       continue;
+    }
+    // The journal's records since this snapshot (a file of the previous
+    // version has no "journal_gen" and no journal: generation 0, nothing).
+    c->journal_gen_ = j.value("journal_gen", uint64_t{0});
+    std::string journal_path = dir + "/" + c->name_ + ".journal";
+    JournalContents journal = ReadJournal(store::PosixFileSystem(), journal_path, c->journal_gen_);
+    if (!journal.problem.empty() && env.log)
+      env.log("consumer journal " + journal_path + ": " + journal.problem + "; replayed " +
+              std::to_string(journal.records.size()) + " records before it");
+    for (const StateDelta& d : journal.records) {
+      c->next_sseq_ = d.next_sseq;
+      c->dseq_ = d.dseq;
+      c->delivered_sseq_ = d.delivered_sseq;
+      while (c->last_per_subject_.size() > d.last_per_subject_left) c->last_per_subject_.pop_front();
+      for (const auto& r : d.removed) {
+        c->pending_.erase(c->pending_.lower_bound(r.first), c->pending_.lower_bound(r.first + r.count));
+      }
+      for (const auto& e : d.set) {
+        PendingAck& pa = c->pending_[e.sseq];
+        pa.cseq = e.cseq;
+        pa.deliveries = e.deliveries;
+      }
+    }
+    // The journal stays as it is until the first commit, which writes a
+    // fresh snapshot (journal_ is not open yet) and starts a new journal.
+    for (auto& [seq, slot] : c->pending_) {
+      if (c->config_.max_deliver > 0 && static_cast<int64_t>(slot.deliveries) >= c->config_.max_deliver) {
+        // No delivery left: it ends as it would have (advisory at expiry).
+        c->ScheduleRedeliveryLocked(seq, slot, now + c->BackoffFor(slot.deliveries));
+      } else {
+        // Every other unacknowledged message is redelivered after a restart.
+        slot.deadline = 0;
+        c->redeliver_.insert(seq);
+      }
     }
     out.push_back(std::move(c));
   }
@@ -278,11 +307,17 @@ void Consumer::Stop(bool remove_files, bool notify) {
     timers_.Clear();
     if (!dir_.empty()) {
       if (remove_files) {
+        journal_.reset();
+        // The journal first: a journal without its snapshot could otherwise
+        // be replayed over a new consumer of the same name.
         std::error_code ec;
+        std::filesystem::remove(dir_ + "/" + name_ + ".journal", ec);
         std::filesystem::remove(dir_ + "/" + name_ + ".json", ec);
       } else {
         std::string error;
-        (void)SaveLocked(error);
+        if (!CommitStateLocked(error) && env_.log)
+          env_.log("consumer " + stream_name_ + " > " + name_ + ": cannot save state: " + error);
+        journal_.reset();
       }
     }
   }
@@ -354,9 +389,15 @@ ojson Consumer::StateJsonLocked() {
 
 bool Consumer::SaveLocked(std::string& error) {
   if (dir_.empty()) return true;
+  // Every attempt takes a new generation: once this snapshot may be in place,
+  // records of the old journal (the old generation) must never be replayed
+  // over it, nor new records appended to that journal.
+  journal_.reset();
+  const uint64_t gen = ++journal_gen_;
   ojson j;
   j["config"] = ToJson(config_);
   j["created"] = created_ns_;
+  j["journal_gen"] = gen;
   j["state"] = StateJsonLocked();
   // The pending list ([[sseq, cseq, deliveries], ...], up to max_ack_pending
   // entries) is written as text: a JSON node per number would cost more than
@@ -377,11 +418,66 @@ bool Consumer::SaveLocked(std::string& error) {
     first = false;
   }
   text += "]}}\n";
-  auto st = WriteFileDurably(dir_, name_ + ".json", text, env_.sync_interval_ns == 0);
+  const bool sync = env_.sync_interval_ns == 0;
+  auto st = WriteFileDurably(dir_, name_ + ".json", text, sync);
   if (!st.ok()) {
     error = st.ToString();
     return false;
   }
+  snapshot_bytes_ = text.size();
+  dirty_ = false;
+  changed_.clear();
+  // The snapshot holds everything: a journal that fails to start only means
+  // the next commit writes a snapshot again.
+  auto journal = std::make_unique<ConsumerJournal>(store::PosixFileSystem(), dir_ + "/" + name_ + ".journal", sync);
+  st = journal->Reset(gen);
+  if (st.ok()) {
+    journal_ = std::move(journal);
+  } else if (env_.log) {
+    env_.log("consumer " + stream_name_ + " > " + name_ + ": cannot start the state journal: " + st.ToString());
+  }
+  return true;
+}
+
+void Consumer::NoteChangedLocked(uint64_t seq) {
+  if (dir_.empty()) return;
+  changed_.push_back(seq);
+  // Redeliveries of a consumer nobody acks add entries without a commit:
+  // keep the list to distinct sequences.
+  if (changed_.size() > 2 * pending_.size() + 4096) {
+    std::sort(changed_.begin(), changed_.end());
+    changed_.erase(std::unique(changed_.begin(), changed_.end()), changed_.end());
+  }
+}
+
+StateDelta Consumer::DeltaLocked() {
+  StateDelta d;
+  d.next_sseq = next_sseq_;
+  d.dseq = dseq_;
+  d.delivered_sseq = delivered_sseq_;
+  d.last_per_subject_left = static_cast<uint32_t>(last_per_subject_.size());
+  std::sort(changed_.begin(), changed_.end());
+  changed_.erase(std::unique(changed_.begin(), changed_.end()), changed_.end());
+  std::vector<uint64_t> removed;
+  for (uint64_t seq : changed_) {
+    auto it = pending_.find(seq);
+    if (it == pending_.end()) removed.push_back(seq);
+    else d.set.push_back({seq, it->second.cseq, it->second.deliveries});
+  }
+  AppendRemovedRuns(removed, d.removed);
+  return d;
+}
+
+bool Consumer::CommitStateLocked(std::string& error) {
+  if (dir_.empty()) return true;
+  if (!journal_ || !journal_->usable() || journal_->ShouldCompact(snapshot_bytes_)) return SaveLocked(error);
+  auto st = journal_->Append(DeltaLocked());
+  if (!st.ok()) {
+    // The record may be torn on disk: a snapshot replaces it and the journal.
+    if (env_.log) env_.log("consumer " + stream_name_ + " > " + name_ + ": state journal write failed: " + st.ToString());
+    return SaveLocked(error);
+  }
+  changed_.clear();
   dirty_ = false;
   return true;
 }
@@ -504,6 +600,7 @@ void Consumer::Purged() {
     for (auto it = pending_.begin(); it != pending_.end();) {
       if (!stream->LoadSeq(it->first).ok()) {
         redeliver_.erase(it->first);
+        NoteChangedLocked(it->first);
         it = pending_.erase(it);
         dirty_ = true;
       } else {

@@ -12,10 +12,11 @@
 // Dispatcher::mu_ (arming a timer), and never while Publisher::Publish or
 // Router::RouteTo runs.
 //
-// On disk (durables of file streams): <stream dir>/obs/<name>.json holds the
-// config and the state (delivered sequences, pending acks with their delivery
-// counts); written to a temp file, fsynced, renamed, directory fsynced before
-// an AckSync reply leaves.
+// On disk (durables of file streams): <stream dir>/obs/<name>.json is the
+// snapshot (config and state: delivered sequences, pending acks with their
+// delivery counts; temp file, fsync, rename, directory fsync) and
+// <name>.journal the changes committed since it, one CRC-framed record per
+// commit, fdatasynced before an AckSync reply leaves (consumer_state.h).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -31,9 +32,11 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "jetstream/consumer_config.h"
+#include "jetstream/consumer_state.h"
 #include "jetstream/consumer_timers.h"
 #include "jetstream/jetstream.h"
 #include "jetstream/stream.h"
@@ -313,7 +316,15 @@ class Consumer final : public router::SubscriberSink, public std::enable_shared_
 
   uint64_t NumPendingLocked(Stream& stream);
   nlohmann::ordered_json StateJsonLocked();
+  // Writes a snapshot (the whole state) and starts a new journal.
   bool SaveLocked(std::string& error);
+  // Commits the changes since the last commit: one journal record, or a
+  // snapshot when the journal is not open or has outgrown its bound.
+  // Durable when it returns true.
+  bool CommitStateLocked(std::string& error);
+  // A pending ack was added, changed or removed: the next commit records it.
+  void NoteChangedLocked(uint64_t seq);
+  StateDelta DeltaLocked();
   void ArmTimerLocked(int64_t deadline_ns);
   bool InterestIn(const std::string& subject, const std::string& group, router::MatchCache* cache);
   int64_t Now();
@@ -370,6 +381,14 @@ class Consumer final : public router::SubscriberSink, public std::enable_shared_
   int64_t timer_at_ = 0;  // the earliest deadline armed with the dispatcher (0: none)
   bool dirty_ = false;
   std::vector<std::string> sync_replies_;  // AckSync replies waiting for Commit
+  // State files (dir_ non-empty). changed_: stream sequences whose pending
+  // ack changed since the last commit (duplicates allowed). journal_: open
+  // after a snapshot started it; nullptr until the first snapshot after a
+  // load, and after a write error (the next commit writes a snapshot).
+  std::vector<uint64_t> changed_;
+  std::unique_ptr<ConsumerJournal> journal_;
+  uint64_t journal_gen_ = 0;      // generation of the last snapshot attempt
+  uint64_t snapshot_bytes_ = 0;   // size of the last snapshot
 };
 
 }  // namespace sluice::jetstream

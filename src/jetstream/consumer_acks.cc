@@ -126,6 +126,7 @@ bool Consumer::AckLocked(uint64_t sseq, std::vector<uint64_t>& acked) {
   auto it = pending_.find(sseq);
   if (it == pending_.end()) return false;
   pending_.erase(it);
+  NoteChangedLocked(sseq);
   redeliver_.erase(sseq);
   acked.push_back(sseq);
   last_ack_ns_ = Now();
@@ -137,6 +138,7 @@ void Consumer::ExhaustLocked(uint64_t seq, uint32_t deliveries, std::vector<Out>
   // nats-server: the message leaves the pending set (freeing max_ack_pending),
   // stays counted as redelivered, and the advisory goes out once.
   pending_.erase(seq);
+  NoteChangedLocked(seq);
   redeliver_.erase(seq);
   exhausted_.insert(seq);
   dirty_ = true;
@@ -300,7 +302,7 @@ void Consumer::Commit() {
     std::lock_guard lock(mu_);
     if (dirty_ && !dir_.empty() && !stopped_) {
       std::string error;
-      if (!SaveLocked(error)) {
+      if (!CommitStateLocked(error)) {
         if (env_.log) env_.log("consumer " + stream_name_ + " > " + name_ + ": cannot save state: " + error);
         return;  // no confirmation without durability
       }

@@ -187,6 +187,7 @@ std::optional<Consumer::Candidate> Consumer::NextLocked(Stream& stream, const st
     if (!m.ok()) {  // removed from the stream meanwhile
       redeliver_.erase(redeliver_.begin());
       pending_.erase(it);
+      NoteChangedLocked(seq);
       dirty_ = true;
       continue;
     }
@@ -321,6 +322,7 @@ void Consumer::CommitDeliveryLocked(const Candidate& c, int64_t now, std::vector
     PendingAck& p = pending_[seq];
     p.cseq = dseq_;
     p.deliveries = c.deliveries;
+    NoteChangedLocked(seq);
     ScheduleRedeliveryLocked(seq, p, now + BackoffFor(c.deliveries));
   } else {
     acked.push_back(seq);
