@@ -49,22 +49,27 @@ class Consumer;
 
 // The consumers' thread. It runs posted tasks, then the consumer timers that
 // are due (a deadline-ordered heap: a round costs O(due)), and re-checks the
-// deliver-subject interest of push consumers whenever the router's
-// subscriptions changed.
-class Dispatcher {
+// deliver-subject interest of a push consumer when the router reports a
+// subscription inserted or removed on exactly its deliver subject (the
+// router's InterestObserver: no polling).
+class Dispatcher final : public router::InterestObserver {
  public:
   explicit Dispatcher(store::Clock* clock);
-  ~Dispatcher();
+  ~Dispatcher() override;
   void Post(std::function<void()> task);
   // Calls consumer->OnTimer() once deadline_ns has passed (any thread). A
   // consumer re-arms from OnTimer; stale entries are skipped there.
   void ScheduleTimer(std::weak_ptr<Consumer> consumer, int64_t deadline_ns);
-  // Push consumers: CheckInterest() runs whenever the router's
-  // subscriptions changed (polled every kInterestPollMs while some push
-  // consumer has no subscriber, else at every round).
+  // Push consumers: CheckInterest() runs in the next round, then whenever a
+  // subscription on the consumer's deliver subject is inserted or removed.
+  // The first call registers the dispatcher as the router's observer.
   void WatchInterest(std::weak_ptr<Consumer> consumer, router::Router* router);
-  // Forces an interest check of every push consumer in the next round.
+  // A push consumer's deliver subject changed: re-reads every watched
+  // consumer's deliver subject and checks each in the next round.
   void RecheckInterest();
+  // router::InterestObserver: on the subscribing thread, no router trie lock
+  // held; takes watch_mu_ then mu_ (to wake the thread), nothing else.
+  void OnInterestChanged(const router::Subscription& subscription, bool added) override;
   void Wake();
   // Blocks until every task posted before ran and the round that ran the
   // last of them finished (its commits, interest checks and due timers), so
@@ -86,8 +91,6 @@ class Dispatcher {
   // Does anyone subscribe to subject? (dispatcher thread)
   bool HasInterest(router::Router& router, const std::string& subject);
 
-  static constexpr int64_t kInterestPollMs = 20;
-
  private:
   struct Timer {
     int64_t deadline;
@@ -96,20 +99,19 @@ class Dispatcher {
   static bool Later(const Timer& a, const Timer& b) { return a.deadline > b.deadline; }
   void Run();
   void CheckInterests();
+  // Rebuilds watched_ from the live consumers' deliver subjects.
+  void RebuildWatched(const std::vector<std::weak_ptr<Consumer>>& push);
   void RunDueTimers();
   void CommitDirty();
   void CommitLazy();
 
   store::Clock* clock_;
-  std::mutex mu_;  // guards tasks_, timers_, push_, router_, recheck_, stopping_, wake_, rounds_done_
+  std::mutex mu_;  // guards tasks_, timers_, stopping_, wake_, rounds_done_
   std::condition_variable cv_;
   std::condition_variable round_cv_;  // signalled when a round ends (Flush waits on it)
   uint64_t rounds_done_ = 0;          // rounds finished
   std::deque<std::function<void()>> tasks_;
   std::vector<Timer> timers_;  // min-heap by deadline
-  std::vector<std::weak_ptr<Consumer>> push_;
-  router::Router* router_ = nullptr;
-  bool recheck_ = false;
   bool stopping_ = false;
   bool wake_ = false;
   // Dispatcher thread only.
@@ -117,8 +119,31 @@ class Dispatcher {
   std::vector<std::shared_ptr<Consumer>> lazy_;
   uint32_t lazy_rounds_ = 0;  // busy rounds since lazy_ got its first entry
   router::MatchCache cache_;
-  uint64_t seen_generation_ = ~uint64_t{0};
-  size_t push_without_interest_ = 0;
+  // Interest watching. watch_mu_ guards push_, watched_, to_check_,
+  // recheck_all_, prune_at_, rebuilding_ and added_while_rebuilding_; it is taken under the router's observer
+  // lock (OnInterestChanged) and before mu_, never the other way round.
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::mutex watch_mu_;
+  std::vector<std::weak_ptr<Consumer>> push_;  // every watched push consumer
+  // Deliver subject -> the consumers delivering there (exact subjects: only
+  // a subscription on exactly that subject is interest, see InterestIn).
+  std::unordered_map<std::string, std::vector<std::weak_ptr<Consumer>>, StringHash, std::equal_to<>> watched_;
+  std::vector<std::weak_ptr<Consumer>> to_check_;  // checked in the next round
+  bool recheck_all_ = false;                       // rebuild watched_, check every push consumer
+  size_t prune_at_ = 16;                           // push_ size that triggers dropping dead entries
+  // While RebuildWatched reads deliver subjects, WatchInterest also notes
+  // its additions here so that the swap keeps them.
+  bool rebuilding_ = false;
+  std::vector<std::pair<std::string, std::weak_ptr<Consumer>>> added_while_rebuilding_;
+  std::atomic<bool> interest_pending_{false};      // to_check_ or recheck_all_ may be set
+  // observer_mu_ guards observed_ and observer_closed_; taken only around
+  // Router::Add/RemoveInterestObserver, never under watch_mu_ or mu_.
+  std::mutex observer_mu_;
+  router::Router* observed_ = nullptr;  // the router we observe (nullptr: none)
+  bool observer_closed_ = false;        // Stop ran: observe nothing more
   std::thread thread_;
 };
 

@@ -1,8 +1,8 @@
 // Dispatcher: the one thread that runs every consumer's deliveries, acks and
 // timers. A round runs the posted tasks, commits the consumers they dirtied
 // (those dirtied lazily, by plain acks, once no task waits or every
-// kLazyCommitRounds rounds),
-// re-checks push consumers' interest if the router's subscriptions changed,
+// kLazyCommitRounds rounds), re-checks the interest of the push consumers
+// whose deliver subject the router reported changed (OnInterestChanged),
 // then pops the consumer timers that are due (a heap: O(due) per round).
 #include <algorithm>
 #include <memory>
@@ -45,23 +45,48 @@ void Dispatcher::ScheduleTimer(std::weak_ptr<Consumer> consumer, int64_t deadlin
 }
 
 void Dispatcher::WatchInterest(std::weak_ptr<Consumer> consumer, router::Router* router) {
-  {
-    std::lock_guard lock(mu_);
-    push_.push_back(std::move(consumer));
-    if (router) router_ = router;
-    recheck_ = true;
-    wake_ = true;
+  if (router) {
+    // Before the consumer goes into watched_: a subscription made from here
+    // on is reported, one made before is seen by the check queued below.
+    std::lock_guard lock(observer_mu_);
+    if (!observed_ && !observer_closed_) {
+      router->AddInterestObserver(this);
+      observed_ = router;
+    }
   }
-  cv_.notify_one();
+  std::string subject;
+  if (auto c = consumer.lock()) subject = c->config().deliver_subject;
+  {
+    std::lock_guard lock(watch_mu_);
+    push_.push_back(consumer);
+    watched_[subject].push_back(consumer);
+    if (rebuilding_) added_while_rebuilding_.emplace_back(subject, consumer);
+    to_check_.push_back(std::move(consumer));
+    // Deleted consumers leave dead entries: drop them when push_ doubled.
+    if (push_.size() >= prune_at_) recheck_all_ = true;
+  }
+  interest_pending_.store(true, std::memory_order_release);
+  Wake();
 }
 
 void Dispatcher::RecheckInterest() {
   {
-    std::lock_guard lock(mu_);
-    recheck_ = true;
-    wake_ = true;
+    std::lock_guard lock(watch_mu_);
+    recheck_all_ = true;
   }
-  cv_.notify_one();
+  interest_pending_.store(true, std::memory_order_release);
+  Wake();
+}
+
+void Dispatcher::OnInterestChanged(const router::Subscription& subscription, bool /*added*/) {
+  {
+    std::lock_guard lock(watch_mu_);
+    auto it = watched_.find(std::string_view(subscription.subject()));
+    if (it == watched_.end()) return;
+    to_check_.insert(to_check_.end(), it->second.begin(), it->second.end());
+  }
+  interest_pending_.store(true, std::memory_order_release);
+  Wake();
 }
 
 void Dispatcher::Wake() {
@@ -89,6 +114,13 @@ void Dispatcher::Flush() {
 
 void Dispatcher::Stop() {
   {
+    // First, so that no observer call reaches a dispatcher being destroyed.
+    std::lock_guard lock(observer_mu_);
+    if (observed_) observed_->RemoveInterestObserver(this);
+    observed_ = nullptr;
+    observer_closed_ = true;
+  }
+  {
     std::lock_guard lock(mu_);
     if (stopping_) return;
     stopping_ = true;
@@ -96,9 +128,14 @@ void Dispatcher::Stop() {
   cv_.notify_all();
   round_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  std::lock_guard lock(mu_);
-  timers_.clear();
+  {
+    std::lock_guard lock(mu_);
+    timers_.clear();
+  }
+  std::lock_guard lock(watch_mu_);
   push_.clear();
+  watched_.clear();
+  to_check_.clear();
 }
 
 void Dispatcher::MarkDirty(std::shared_ptr<Consumer> consumer) {
@@ -134,30 +171,47 @@ void Dispatcher::CommitDirty() {
   for (auto& c : dirty) c->Commit();
 }
 
+void Dispatcher::RebuildWatched(const std::vector<std::weak_ptr<Consumer>>& push) {
+  // Reads each deliver subject outside watch_mu_ (config() takes the
+  // consumer's lock), then swaps the index in. The checks that follow read
+  // the router after the swap, so a subscription is either reported to the
+  // new index or seen by them.
+  decltype(watched_) rebuilt;
+  for (const auto& w : push) {
+    if (auto c = w.lock()) rebuilt[c->config().deliver_subject].push_back(w);
+  }
+  std::lock_guard lock(watch_mu_);
+  for (auto& [subject, w] : added_while_rebuilding_) rebuilt[subject].push_back(std::move(w));
+  added_while_rebuilding_.clear();
+  rebuilding_ = false;
+  watched_ = std::move(rebuilt);
+}
+
 void Dispatcher::CheckInterests() {
-  std::vector<std::weak_ptr<Consumer>> push;
-  router::Router* router;
-  bool forced;
+  if (!interest_pending_.exchange(false, std::memory_order_acq_rel)) return;
+  std::vector<std::weak_ptr<Consumer>> check;
+  bool all;
   {
-    std::lock_guard lock(mu_);
-    router = router_;
-    forced = recheck_;
-    recheck_ = false;
-    if (!router || push_.empty()) {
-      push_without_interest_ = 0;
-      return;
+    std::lock_guard lock(watch_mu_);
+    all = recheck_all_;
+    recheck_all_ = false;
+    if (all) {
+      std::erase_if(push_, [](const std::weak_ptr<Consumer>& w) { return w.expired(); });
+      prune_at_ = std::max<size_t>(16, push_.size() * 2);
+      check = push_;
+      to_check_.clear();
+      rebuilding_ = true;
+    } else {
+      check = std::move(to_check_);
+      to_check_.clear();
     }
-    uint64_t generation = router->generation();
-    if (!forced && generation == seen_generation_) return;
-    seen_generation_ = generation;
-    std::erase_if(push_, [](const std::weak_ptr<Consumer>& w) { return w.expired(); });
-    push = push_;
   }
-  size_t without = 0;
-  for (auto& w : push) {
-    if (auto c = w.lock()) without += !c->CheckInterest();
+  if (all) RebuildWatched(check);
+  // A consumer may be listed more than once (several changes): checking it
+  // again is harmless (CheckInterest acts on a change of state only).
+  for (auto& w : check) {
+    if (auto c = w.lock()) c->CheckInterest();
   }
-  push_without_interest_ = without;
 }
 
 void Dispatcher::RunDueTimers() {
@@ -188,9 +242,6 @@ void Dispatcher::Run() {
         int64_t delta = timers_.front().deadline - Now();
         wait_ms = std::min<int64_t>(wait_ms, std::max<int64_t>(delta / 1'000'000, 0) + 1);
       }
-      // Subscriptions give no signal: poll the router's generation while a
-      // push consumer waits for a subscriber.
-      if (push_without_interest_ > 0) wait_ms = std::min<int64_t>(wait_ms, kInterestPollMs);
       cv_.wait_for(lock, std::chrono::milliseconds(wait_ms), [this] { return stopping_ || wake_ || !tasks_.empty(); });
     }
     if (stopping_) {

@@ -14,20 +14,42 @@ void Router::NoteChangeLocked(const std::string& subject) {
 
 bool Router::Insert(const std::shared_ptr<Subscription>& sub) {
   if (!IsValidSubject(sub->subject())) return false;
-  std::unique_lock lock(mutex_);
-  trie_.Insert(sub);
-  NoteChangeLocked(sub->subject());
-  inserts_.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::unique_lock lock(mutex_);
+    trie_.Insert(sub);
+    NoteChangeLocked(sub->subject());
+    inserts_.fetch_add(1, std::memory_order_relaxed);
+  }
+  NotifyObservers(*sub, true);
   return true;
 }
 
 void Router::Remove(const std::shared_ptr<Subscription>& sub) {
   sub->close();
-  std::unique_lock lock(mutex_);
-  if (trie_.Remove(*sub)) {
+  {
+    std::unique_lock lock(mutex_);
+    if (!trie_.Remove(*sub)) return;
     NoteChangeLocked(sub->subject());
     removes_.fetch_add(1, std::memory_order_relaxed);
   }
+  NotifyObservers(*sub, false);
+}
+
+void Router::AddInterestObserver(InterestObserver* observer) {
+  std::unique_lock lock(observers_mu_);
+  observers_.push_back(observer);
+  has_observers_.store(true, std::memory_order_release);
+}
+
+void Router::RemoveInterestObserver(InterestObserver* observer) {
+  std::unique_lock lock(observers_mu_);
+  std::erase(observers_, observer);
+  has_observers_.store(!observers_.empty(), std::memory_order_release);
+}
+
+void Router::NotifyObserversSlow(const Subscription& sub, bool added) {
+  std::shared_lock lock(observers_mu_);
+  for (InterestObserver* o : observers_) o->OnInterestChanged(sub, added);
 }
 
 size_t Router::subscription_count() const {
@@ -105,13 +127,16 @@ bool Router::DeliverTo(Subscription& sub, const Message& message) {
   bool ok = sub.sink_->Deliver(sub, message);
   if (n == max && !sub.expired_.exchange(true)) {
     sub.close();
+    bool removed = false;
     {
       std::unique_lock lock(mutex_);
       if (trie_.Remove(sub)) {
         NoteChangeLocked(sub.subject());
         removes_.fetch_add(1, std::memory_order_relaxed);
+        removed = true;
       }
     }
+    if (removed) NotifyObservers(sub, false);
     sub.sink_->OnSubscriptionExpired(sub);
   }
   return ok;

@@ -8,6 +8,8 @@
 // called from any thread, each thread with its own MatchCache; a cache hit
 // takes no lock (one atomic load of the generation). Lock order: the trie lock
 // is a leaf lock; no sink code runs while it is held (docs/LOCKING.md).
+// Interest observers (AddInterestObserver) are called after an insert or
+// remove, on the changing thread, with the trie lock released.
 #pragma once
 
 #include <atomic>
@@ -117,6 +119,20 @@ class MatchCache {
   std::unordered_map<std::string, std::shared_ptr<const MatchResult>, StringHash, std::equal_to<>> entries_;
 };
 
+// An internal party told when subscriptions change (a push consumer waits
+// for a subscriber on its deliver subject). Called on the thread that
+// inserted or removed the subscription (a client's event loop, or the
+// publisher's thread for an auto-unsubscribe), after the change is visible
+// to Match and with no trie lock held, but under the router's observer lock
+// (shared): an observer must be quick, must not take a lock that a caller of
+// Insert/Remove/Route may hold, and must not add or remove observers. Posting
+// a task to another thread is the expected use.
+class InterestObserver {
+ public:
+  virtual ~InterestObserver() = default;
+  virtual void OnInterestChanged(const Subscription& subscription, bool added) = 0;
+};
+
 struct RouteOutcome {
   size_t delivered = 0;
 };
@@ -149,6 +165,14 @@ class Router {
   // deliver subject), its sink gets them in one DeliverBatch call.
   void RouteBatchTo(const MatchResult& result, const Message* messages, size_t count, MatchCache& cache);
 
+  // Registers an observer of every later insert and remove (a change racing
+  // with this call may go unreported: read the state after adding). The
+  // observer must outlive its registration.
+  void AddInterestObserver(InterestObserver* observer);
+  // After it returns no call to the observer runs or starts. Never call it
+  // from an observer, nor while holding a lock an observer takes.
+  void RemoveInterestObserver(InterestObserver* observer);
+
   // Changes with every insert and remove: a result obtained at generation g
   // is current while generation() == g.
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
@@ -168,6 +192,12 @@ class Router {
   void SyncCacheLocked(MatchCache& cache);
   void NoteChangeLocked(const std::string& subject);
   bool DeliverTo(Subscription& sub, const Message& message);
+  // Tells the observers; called with no trie lock held. One atomic load
+  // when there is none.
+  void NotifyObservers(const Subscription& sub, bool added) {
+    if (has_observers_.load(std::memory_order_acquire)) NotifyObserversSlow(sub, added);
+  }
+  void NotifyObserversSlow(const Subscription& sub, bool added);
 
   static constexpr size_t kChangeLogSize = 1024;
   static constexpr uint64_t kMaxSelectiveInvalidations = 64;
@@ -178,6 +208,11 @@ class Router {
   std::vector<std::string> change_log_;  // subject changed at generation g is at g % size
   std::atomic<uint64_t> inserts_{0};
   std::atomic<uint64_t> removes_{0};
+  // Guards observers_; taken shared while observers run, exclusive to add or
+  // remove one. Taken after no router lock (the trie lock is released first).
+  mutable std::shared_mutex observers_mu_;
+  std::vector<InterestObserver*> observers_;
+  std::atomic<bool> has_observers_{false};  // !observers_.empty()
 };
 
 }  // namespace sluice::router

@@ -578,5 +578,78 @@ TEST(RouterConcurrency, RoutingWhileSubscriptionsChange) {
   EXPECT_EQ(out.delivered, 1u);
 }
 
+// ------------------------------------------------------- interest observers
+
+struct RecordingObserver : InterestObserver {
+  void OnInterestChanged(const Subscription& s, bool added) override {
+    std::lock_guard lock(mu);
+    events.push_back((added ? "+" : "-") + s.subject() + (s.queue().empty() ? "" : " " + s.queue()));
+  }
+  std::mutex mu;
+  std::vector<std::string> events;
+};
+
+TEST(RouterObserver, ToldOfInsertRemoveAndAutoUnsubscribe) {
+  Router router;
+  auto sink = std::make_shared<RecordingSink>();
+  auto early = std::make_shared<Subscription>(sink, "before.observer", "", "0");
+  router.Insert(early);  // made before the observer: not reported
+  RecordingObserver obs;
+  router.AddInterestObserver(&obs);
+  auto a = std::make_shared<Subscription>(sink, "deliver.a", "", "1");
+  auto q = std::make_shared<Subscription>(sink, "deliver.*", "g", "2");
+  ASSERT_TRUE(router.Insert(a));
+  ASSERT_TRUE(router.Insert(q));
+  router.Remove(a);
+  router.Remove(a);  // already gone: no second report
+  auto bad = std::make_shared<Subscription>(sink, "bad..subject", "", "3");
+  EXPECT_FALSE(router.Insert(bad));  // refused: nothing changed
+  // Auto-unsubscribe on the publisher's thread is a removal too.
+  auto once = std::make_shared<Subscription>(sink, "once", "", "4");
+  once->set_max_messages(1);
+  router.Insert(once);
+  MatchCache cache;
+  Message m{"once", "", "", "x"};
+  router.Route(m, nullptr, true, cache);
+  router.Route(m, nullptr, true, cache);
+  EXPECT_EQ(obs.events, (std::vector<std::string>{"+deliver.a", "+deliver.* g", "-deliver.a", "+once", "-once"}));
+  router.RemoveInterestObserver(&obs);
+  router.Remove(q);
+  router.Remove(early);
+  EXPECT_EQ(obs.events.size(), 5u);
+}
+
+TEST(RouterObserver, SeesTheChangeInMatchAndMayRunConcurrently) {
+  Router router;
+  auto sink = std::make_shared<RecordingSink>();
+  struct Checker : InterestObserver {
+    Router* router;
+    std::atomic<int> seen{0}, wrong{0};
+    void OnInterestChanged(const Subscription& s, bool added) override {
+      // The change is visible to Match when the observer runs.
+      MatchResult r = router->MatchUncached(s.subject());
+      bool present = std::any_of(r.plain.begin(), r.plain.end(), [&](const SubPtr& p) { return p.get() == &s; });
+      if (present != added) ++wrong;
+      ++seen;
+    }
+  } checker;
+  checker.router = &router;
+  router.AddInterestObserver(&checker);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        auto s = std::make_shared<Subscription>(sink, "t" + std::to_string(t) + "." + std::to_string(i), "", "x");
+        router.Insert(s);
+        router.Remove(s);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  router.RemoveInterestObserver(&checker);
+  EXPECT_EQ(checker.seen.load(), 4 * 200 * 2);
+  EXPECT_EQ(checker.wrong.load(), 0);
+}
+
 }  // namespace
 }  // namespace sluice::router
