@@ -41,7 +41,7 @@ $(FUZZ_DIR)/build.ninja:
 
 # The libFuzzer targets (fuzz/README.md): fuzz/fuzz_<name>.cc, seeds in
 # fuzz/corpus/<name>/. A crash leaves fuzz_<name>-crash-<hash> here.
-FUZZ_TARGETS := client_parser config_file jetstream_json headers store_record
+FUZZ_TARGETS := client_parser config_file jetstream_json headers store_record consumer_journal
 # fuzz_seconds_short(name): the client parser gets 15 s, the others 10 s each.
 fuzz_seconds_short = $(if $(filter client_parser,$(1)),15,10)
 # run_fuzzer(name, seconds, corpus dir)
@@ -57,7 +57,7 @@ fuzz: setup-test $(FUZZ_DIR)/build.ninja
 	cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
 	$(foreach t,$(FUZZ_TARGETS),$(call run_fuzzer,$(t),$(FUZZ_SECONDS),$(FUZZ_DIR)/corpus))
 
-# The short run that `make test` includes (55 s in all).
+# The short run that `make test` includes (65 s in all).
 fuzz-short: $(FUZZ_DIR)/build.ninja
 	cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
 	$(foreach t,$(FUZZ_TARGETS),$(call run_fuzzer,$(t),$(call fuzz_seconds_short,$(t)),$(FUZZ_DIR)/corpus-short))

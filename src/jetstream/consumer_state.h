@@ -66,6 +66,10 @@ struct JournalContents {
 // records; a bad header, torn or corrupt record ends the list (problem says
 // which).
 JournalContents ReadJournal(store::FileSystem& fs, const std::string& path, uint64_t generation);
+// The same on a journal's bytes (consumer_state_format.cc: no file access).
+JournalContents ParseJournal(std::string_view bytes, uint64_t generation);
+// A journal's 20-byte header for snapshot `generation`.
+std::string EncodeJournalHeader(uint64_t generation);
 
 class ConsumerJournal {
  public:

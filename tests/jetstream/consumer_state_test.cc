@@ -230,7 +230,11 @@ class ConsumerStateTest : public ConsumerTest {
   }
   void CreateStreamAndDurable(int msgs, const std::string& extra_config) {
     ASSERT_EQ(Api("STREAM.CREATE.S", R"({"name":"S","subjects":["s.>"],"storage":"file"})")["error"], nullptr);
-    for (int i = 0; i < msgs; ++i) Pub("s.x", "m" + std::to_string(i + 1));
+    for (int i = 0; i < msgs; ++i) {
+      std::string body = "m";  // not "m" + to_string(): GCC 12 warns falsely (-Wrestrict, PR 105329)
+      body += std::to_string(i + 1);
+      Pub("s.x", body);
+    }
     js_->dispatcher().Flush();
     json r = Api("CONSUMER.DURABLE.CREATE.S.d",
                  R"({"stream_name":"S","config":{"durable_name":"d","ack_policy":"explicit")" + extra_config + "}}");
@@ -398,7 +402,9 @@ TEST_F(ConsumerStateTest, CommitsStayOChangeWith100kPendingAcks) {
     for (int i = 0; i < kCommits; ++i) {
       FilesState a = Files();
       auto t0 = std::chrono::steady_clock::now();
-      Ack(got[2 + 2 * i], "+ACK", "s" + std::to_string(i));
+      std::string reply = "s";  // not "s" + to_string(): GCC 12 warns falsely (-Wrestrict, PR 105329)
+      reply += std::to_string(i);
+      Ack(got[2 + 2 * i], "+ACK", reply);
       journal_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
       uint64_t w = Written(a, Files());
       journal_bytes += w;
