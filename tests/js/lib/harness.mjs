@@ -16,7 +16,8 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe } from "node:test";
+import { after, before, describe } from "node:test";
+import { connect } from "@nats-io/transport-node";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const jsTestsDir = path.resolve(here, "..");
@@ -305,4 +306,20 @@ export class RawClient {
 
   write(s) { this.sock.write(s); }
   destroy() { this.sock.destroy(); }
+}
+
+// For a suite: starts a JetStream-enabled server of `kind` and connects to it
+// before the tests, then `ready(srv, nc)` (create the managers there); closes
+// the connection and stops the server after them.
+export function withJetStreamServer(kind, ready) {
+  let srv, nc;
+  before(async () => {
+    srv = await startServer(kind, { jetstream: true });
+    nc = await connect({ servers: srv.hostport });
+    await ready(srv, nc);
+  });
+  after(async () => {
+    await nc?.close();
+    await srv?.stop();
+  });
 }

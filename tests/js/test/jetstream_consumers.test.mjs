@@ -1,23 +1,18 @@
 // JetStream pull consumers through nats.js v3: jsm.consumers.add/info/list/
 // delete, js.consumers.get(stream, name) with fetch(), next() and consume(),
 // acks (ack, ackAck, nak, working, term), multi-filter consumers.
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 import assert from "node:assert/strict";
-import { connect } from "@nats-io/transport-node";
 import { AckPolicy, jetstream, jetstreamManager, JetStreamApiError } from "@nats-io/jetstream";
-import { forEachServer, startServer } from "../lib/harness.mjs";
+import { forEachServer, withJetStreamServer } from "../lib/harness.mjs";
 
 forEachServer("jetstream consumers", (kind) => {
   let srv, nc, jsm, js;
-  before(async () => {
-    srv = await startServer(kind, { jetstream: true });
-    nc = await connect({ servers: srv.hostport });
+  withJetStreamServer(kind, async (s, c) => {
+    srv = s;
+    nc = c;
     jsm = await jetstreamManager(nc);
     js = jetstream(nc);
-  });
-  after(async () => {
-    await nc?.close();
-    await srv?.stop();
   });
 
   async function publish(subject, n) {

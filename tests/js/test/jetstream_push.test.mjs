@@ -2,23 +2,19 @@
 // deliver_subject, js.consumers.getPushConsumer(stream, name).consume(),
 // the ordered push consumer (getPushConsumer(stream) with no name, what the
 // KV watcher uses) with its flow control and heartbeats, and deliver groups.
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 import assert from "node:assert/strict";
 import { connect, createInbox } from "@nats-io/transport-node";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { forEachServer, startServer, withDeadline } from "../lib/harness.mjs";
+import { forEachServer, withDeadline, withJetStreamServer } from "../lib/harness.mjs";
 
 forEachServer("jetstream push consumers", (kind) => {
   let srv, nc, jsm, js;
-  before(async () => {
-    srv = await startServer(kind, { jetstream: true });
-    nc = await connect({ servers: srv.hostport });
+  withJetStreamServer(kind, async (s, c) => {
+    srv = s;
+    nc = c;
     jsm = await jetstreamManager(nc);
     js = jetstream(nc);
-  });
-  after(async () => {
-    await nc?.close();
-    await srv?.stop();
   });
 
   async function publish(subject, n, data = (i) => `m${i}`) {

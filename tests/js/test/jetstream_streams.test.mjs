@@ -1,10 +1,9 @@
 // JetStream streams through nats.js v3: jetstreamManager().streams and
 // jetstream(nc).publish, against both servers with a temp store dir.
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 import assert from "node:assert/strict";
-import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, JetStreamApiError } from "@nats-io/jetstream";
-import { forEachServer, startServer } from "../lib/harness.mjs";
+import { forEachServer, withJetStreamServer } from "../lib/harness.mjs";
 
 async function rejectsWithCode(p, code, text) {
   await assert.rejects(p, (err) => {
@@ -17,15 +16,11 @@ async function rejectsWithCode(p, code, text) {
 
 forEachServer("jetstream streams", (kind) => {
   let srv, nc, jsm, js;
-  before(async () => {
-    srv = await startServer(kind, { jetstream: true });
-    nc = await connect({ servers: srv.hostport });
+  withJetStreamServer(kind, async (s, c) => {
+    srv = s;
+    nc = c;
     jsm = await jetstreamManager(nc);
     js = jetstream(nc);
-  });
-  after(async () => {
-    await nc?.close();
-    await srv?.stop();
   });
 
   it("adds, inspects, updates, lists and deletes streams", async () => {

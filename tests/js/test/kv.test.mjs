@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager, JetStreamApiError } from "@nats-io/jetstream";
 import { Kvm, KvWatchInclude } from "@nats-io/kv";
-import { forEachServer, selectedServers, startServer } from "../lib/harness.mjs";
+import { forEachServer, selectedServers, startServer, withJetStreamServer } from "../lib/harness.mjs";
 
 const td = new TextDecoder();
 
@@ -55,15 +55,11 @@ async function until(what, fn) {
 
 forEachServer("kv", (kind) => {
   let srv, nc, kvm, jsm;
-  before(async () => {
-    srv = await startServer(kind, { jetstream: true });
-    nc = await connect({ servers: srv.hostport });
+  withJetStreamServer(kind, async (s, c) => {
+    srv = s;
+    nc = c;
     kvm = new Kvm(nc);
     jsm = await jetstreamManager(nc);
-  });
-  after(async () => {
-    await nc?.close();
-    await srv?.stop();
   });
 
   it("puts, gets, creates, updates, deletes and purges", async () => {
@@ -142,14 +138,10 @@ forEachServer("kv", (kind) => {
 
 forEachServer("kv push", (kind) => {
   let srv, nc, kvm;
-  before(async () => {
-    srv = await startServer(kind, { jetstream: true });
-    nc = await connect({ servers: srv.hostport });
+  withJetStreamServer(kind, async (s, c) => {
+    srv = s;
+    nc = c;
     kvm = new Kvm(nc);
-  });
-  after(async () => {
-    await nc?.close();
-    await srv?.stop();
   });
 
   it("lists keys and history", async () => {

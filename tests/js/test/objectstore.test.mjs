@@ -3,12 +3,11 @@
 // purged), links to objects and buckets, seal, status, destroy; and, in the
 // "obj push" suite, get (digest checked by the client), list and watch,
 // which ride on ordered push consumers with flow control.
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 import assert from "node:assert/strict";
-import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Objm } from "@nats-io/obj";
-import { forEachServer, startServer } from "../lib/harness.mjs";
+import { forEachServer, withJetStreamServer } from "../lib/harness.mjs";
 
 function pattern(n) {
   const b = new Uint8Array(n);
@@ -48,15 +47,11 @@ const FEW_MIB = 3 * 1024 * 1024 + 12345;
 
 forEachServer("obj", (kind) => {
   let srv, nc, objm, jsm;
-  before(async () => {
-    srv = await startServer(kind, { jetstream: true });
-    nc = await connect({ servers: srv.hostport });
+  withJetStreamServer(kind, async (s, c) => {
+    srv = s;
+    nc = c;
     objm = new Objm(nc);
     jsm = await jetstreamManager(nc);
-  });
-  after(async () => {
-    await nc?.close();
-    await srv?.stop();
   });
 
   it("puts objects and reads their info, links, deletes, seals and reports status", async () => {
@@ -104,14 +99,10 @@ forEachServer("obj", (kind) => {
 
 forEachServer("obj push", (kind) => {
   let srv, nc, objm;
-  before(async () => {
-    srv = await startServer(kind, { jetstream: true });
-    nc = await connect({ servers: srv.hostport });
+  withJetStreamServer(kind, async (s, c) => {
+    srv = s;
+    nc = c;
     objm = new Objm(nc);
-  });
-  after(async () => {
-    await nc?.close();
-    await srv?.stop();
   });
 
   it("gets objects (digest checked), lists and watches", async () => {
