@@ -90,26 +90,19 @@ std::string MaxAgeMarkerHeaders(int64_t marker_ttl_ns) {
 
 std::string ReplaceHeader(std::string_view block, std::string_view name, std::string_view value) {
   std::string out;
-  size_t pos = block.find("\r\n");
-  if (block.empty() || pos == std::string_view::npos) {
+  const size_t status_end = block.find("\r\n");
+  if (status_end == std::string_view::npos) {
     out = "NATS/1.0\r\n";
-    pos = block.size();
   } else {
-    out.assign(block.substr(0, pos + 2));
-    pos += 2;
+    out.assign(block.substr(0, status_end + 2));
   }
-  while (pos < block.size()) {
-    size_t end = block.find("\r\n", pos);
-    if (end == std::string_view::npos) end = block.size();
-    std::string_view line = block.substr(pos, end - pos);
-    pos = end + 2;
-    if (line.empty()) break;
-    std::string_view key = line.substr(0, line.find(':'));
-    while (!key.empty() && (key.back() == ' ' || key.back() == '\t')) key.remove_suffix(1);
-    if (key == name) continue;
-    out.append(line);
-    out.append("\r\n");
-  }
+  ForEachHeaderLine(block, [&](const HeaderLine& h) {
+    if (h.key != name) {
+      out.append(h.line);
+      out.append("\r\n");
+    }
+    return true;
+  });
   out.append(name);
   out.append(": ");
   out.append(value);

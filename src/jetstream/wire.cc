@@ -95,26 +95,16 @@ bool SubjectIsSubsetOf(std::string_view sub, std::string_view super) {
 }
 
 std::optional<std::string_view> HeaderValue(std::string_view block, std::string_view name) {
-  size_t pos = block.find("\r\n");
-  if (pos == std::string_view::npos) return std::nullopt;
-  pos += 2;
-  while (pos < block.size()) {
-    size_t end = block.find("\r\n", pos);
-    if (end == std::string_view::npos) end = block.size();
-    std::string_view line = block.substr(pos, end - pos);
-    pos = end + 2;
-    if (line.empty()) break;
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string_view key = line.substr(0, colon);
-    while (!key.empty() && (key.back() == ' ' || key.back() == '\t')) key.remove_suffix(1);
-    if (key != name) continue;
-    std::string_view value = line.substr(colon + 1);
+  std::optional<std::string_view> found;
+  ForEachHeaderLine(block, [&](const HeaderLine& h) {
+    if (h.colon == std::string_view::npos || h.key != name) return true;
+    std::string_view value = h.line.substr(h.colon + 1);
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-    return value;
-  }
-  return std::nullopt;
+    found = value;
+    return false;
+  });
+  return found;
 }
 
 std::optional<uint64_t> ParseUint(std::string_view text) {
