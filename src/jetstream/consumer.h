@@ -337,6 +337,9 @@ class Consumer final : public router::SubscriberSink, public std::enable_shared_
   // consumer_pull.cc
   void HandlePull(const std::string& reply, const std::string& payload);
   void PruneWaitingLocked(int64_t now, std::vector<Out>& out);
+  // The 408 status that ends pull request `w` (expired, or a no_wait request
+  // at the end of the stream), with its pending-messages/bytes headers.
+  static Out RequestTimeout(const Waiting& w);
   bool WaitingHasInterest(const std::string& reply);
 
   uint64_t NumPendingLocked(Stream& stream);

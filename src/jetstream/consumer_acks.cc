@@ -336,10 +336,7 @@ void Consumer::OnTimer(int64_t now) {
         continue;
       }
       if (it->expires_at != 0 && now >= it->expires_at) {
-        out.push_back({it->reply, "",
-                       consumer_wire::Status("408 Request Timeout",
-                                             consumer_wire::PendingHeaders(it->batch, it->has_max_bytes ? it->max_bytes : 0)),
-                       "", ""});
+        out.push_back(RequestTimeout(*it));
         it = waiting_.erase(it);
         continue;
       }

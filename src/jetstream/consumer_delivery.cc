@@ -574,10 +574,7 @@ bool Consumer::PumpPullLocked(Outbox& out, std::vector<uint64_t>& acked) {
     // One-shot (no_wait) requests that got something end at the end of the stream.
     for (auto it = waiting_.begin(); it != waiting_.end();) {
       if (it->no_wait && it->delivered > 0) {
-        out.push_back({it->reply, "",
-                       consumer_wire::Status("408 Request Timeout",
-                                             consumer_wire::PendingHeaders(it->batch, it->has_max_bytes ? it->max_bytes : 0)),
-                       "", ""});
+        out.push_back(RequestTimeout(*it));
         it = waiting_.erase(it);
       } else {
         ++it;

@@ -30,13 +30,17 @@ void Consumer::PullRequest(std::string reply, std::string payload) {
   });
 }
 
+Consumer::Out Consumer::RequestTimeout(const Waiting& w) {
+  return {w.reply, "",
+          consumer_wire::Status("408 Request Timeout",
+                                consumer_wire::PendingHeaders(w.batch, w.has_max_bytes ? w.max_bytes : 0)),
+          "", ""};
+}
+
 void Consumer::PruneWaitingLocked(int64_t now, std::vector<Out>& out) {
   for (auto it = waiting_.begin(); it != waiting_.end();) {
     if (it->expires_at != 0 && now >= it->expires_at) {
-      out.push_back({it->reply, "",
-                     consumer_wire::Status("408 Request Timeout",
-                                           consumer_wire::PendingHeaders(it->batch, it->has_max_bytes ? it->max_bytes : 0)),
-                     "", ""});
+      out.push_back(RequestTimeout(*it));
       it = waiting_.erase(it);
     } else if (!WaitingHasInterest(it->reply)) {
       it = waiting_.erase(it);
