@@ -280,6 +280,9 @@ void Consumer::Start() {
       if (!active_) inactive_since_ = now;
       if (config_.idle_heartbeat_ns > 0) heartbeat_due_ = now + config_.idle_heartbeat_ns;
     }
+    // A paused consumer (created paused, or reloaded) resumes by itself at
+    // its deadline; no advisory here (nats-server sends none at a restart).
+    pause_wait_ = config_.PausedAt(now);
     ArmTimerLocked(now);  // OnTimer works out every deadline
   }
   if (env_.dispatcher) {
@@ -328,6 +331,47 @@ void Consumer::Stop(bool remove_files, bool notify) {
   Publish(out);  // no routed entries: safe off the dispatcher thread
 }
 
+void Consumer::AnnouncePauseIfPaused() {
+  Outbox out;
+  {
+    std::lock_guard lock(mu_);
+    const int64_t now = Now();
+    if (stopped_ || !config_.PausedAt(now)) return;
+    PauseAdvisoryLocked(now, out);
+  }
+  Publish(out);
+}
+
+ApiError Consumer::SetPause(bool has, int64_t until_ns, const std::string& as_sent, bool& paused,
+                            int64_t& remaining_ns) {
+  Outbox out;
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_) return MakeError(ErrorId::kConsumerNotFound);
+    ConsumerConfig old = config_;
+    config_.SetPauseUntil(has, until_ns, as_sent);
+    if (!dir_.empty()) {
+      std::string error;
+      if (!SaveLocked(error)) {
+        config_ = old;
+        return MakeError(ErrorId::kConsumerStoreFailed, error);
+      }
+    }
+    const int64_t now = Now();
+    paused = config_.PausedAt(now);
+    remaining_ns = paused ? config_.pause_until_ns - now : 0;
+    pause_wait_ = paused;
+    if (paused) ArmTimerLocked(config_.pause_until_ns);
+    // nats-server compares the deadlines as times (unset is Go's zero time).
+    const int64_t old_at = old.has_pause_until ? old.pause_until_ns : INT64_MIN;
+    const int64_t new_at = config_.has_pause_until ? config_.pause_until_ns : INT64_MIN;
+    if (old_at != new_at) PauseAdvisoryLocked(now, out);
+  }
+  Publish(out);  // advisories only: safe off the dispatcher thread
+  if (!paused) Kick();  // deliveries go on where they stopped
+  return {};
+}
+
 void Consumer::AnnounceCreated() {
   Outbox out;
   {
@@ -369,6 +413,7 @@ ApiError Consumer::Update(const ConsumerConfig& config) {
     }
     if (old.rate_limit_bps != config_.rate_limit_bps) rate_ = RateLimit{};
     if (old.Filters() != config_.Filters()) npc_.valid = false;
+    pause_wait_ = config_.PausedAt(Now());  // the API keeps pause_until over updates
     ArmTimerLocked(Now());  // deadlines may have moved (inactive threshold, heartbeats)
   }
   if (recheck && env_.dispatcher) env_.dispatcher->RecheckInterest();
@@ -580,6 +625,10 @@ ojson Consumer::Info() {
   auto stream = stream_.lock();
   j["num_pending"] = stream ? NumPendingLocked(*stream) : 0;
   if (bound) j["push_bound"] = true;
+  if (const int64_t now = Now(); config_.PausedAt(now)) {
+    j["paused"] = true;
+    j["pause_remaining"] = config_.pause_until_ns - now;
+  }
   j["ts"] = FormatTime(store::SystemClock().NowNs());
   return j;
 }

@@ -170,6 +170,15 @@ class Consumer final : public router::SubscriberSink, public std::enable_shared_
   void Stop(bool remove_files, bool notify);
   // The CREATED advisory (API thread, after Start).
   void AnnounceCreated();
+  // nats-server 2.11: after every create or update reply of a paused
+  // consumer, the PAUSE advisory (paused true) goes out (API thread).
+  void AnnouncePauseIfPaused();
+
+  // $JS.API.CONSUMER.PAUSE: sets (has) or clears the pause deadline, writes
+  // the config (a durable's snapshot: durable when it returns ok), arms the
+  // resume timer, and sends the PAUSE advisory when the deadline changed.
+  // A deadline in the past resumes. `paused` / `remaining_ns`: the state now.
+  ApiError SetPause(bool has, int64_t until_ns, const std::string& as_sent, bool& paused, int64_t& remaining_ns);
 
   const std::string& name() const { return name_; }
   bool push() const { return push_; }
@@ -202,6 +211,7 @@ class Consumer final : public router::SubscriberSink, public std::enable_shared_
   struct PendingAck {
     uint64_t cseq = 0;
     int64_t deadline = 0;  // redelivery due; 0 while queued for redelivery
+    int64_t delivered_ns = 0;  // the latest delivery (sample_freq's ack_time; not saved)
     uint32_t deliveries = 0;
   };
   struct Waiting {
@@ -301,6 +311,11 @@ class Consumer final : public router::SubscriberSink, public std::enable_shared_
   void ExhaustLocked(uint64_t seq, uint32_t deliveries, std::vector<Out>& out);
   void AfterAcks(const std::vector<uint64_t>& removed);
   void AdvisoryLocked(const char* kind, nlohmann::ordered_json body, std::vector<Out>& out);
+  // The PAUSE advisory of config_'s deadline (paused: now is before it).
+  void PauseAdvisoryLocked(int64_t now, std::vector<Out>& out);
+  // sample_freq: the ack metric ($JS.EVENT.METRIC.CONSUMER.ACK.<stream>.<consumer>)
+  // for the sampled share of explicit acks of pending messages.
+  void SampleAckLocked(uint64_t sseq, uint64_t dseq, uint64_t dc, const PendingAck& p, std::vector<Out>& out);
   int64_t BackoffFor(uint64_t deliveries) const;
   void ScheduleRedeliveryLocked(uint64_t seq, PendingAck& p, int64_t deadline);
   bool TimerIsCurrent(uint64_t seq, int64_t deadline) const;
@@ -407,6 +422,9 @@ class Consumer final : public router::SubscriberSink, public std::enable_shared_
   Replay replay_;
   RateLimit rate_;
   int64_t timer_at_ = 0;  // the earliest deadline armed with the dispatcher (0: none)
+  // A pause deadline is ahead (config_.pause_until_ns, armed with the
+  // dispatcher): at it OnTimer sends the resume advisory and pumps.
+  bool pause_wait_ = false;
   bool dirty_ = false;
   std::vector<std::string> sync_replies_;  // AckSync replies waiting for Commit
   // State files (dir_ non-empty). changed_: stream sequences whose pending

@@ -5,6 +5,8 @@
 // before AckSync replies, and the consumer advisories.
 #include <fmt/format.h>
 
+#include <random>
+
 #include "jetstream/consumer.h"
 #include "jetstream/consumer_status.h"
 #include "jetstream/wire.h"
@@ -28,6 +30,7 @@ const char* AdvisoryType(std::string_view kind) {
   if (kind == "MAX_DELIVERIES") return "io.nats.jetstream.advisory.v1.max_deliver";
   if (kind == "MSG_TERMINATED") return "io.nats.jetstream.advisory.v1.terminated";
   if (kind == "MSG_NAKED") return "io.nats.jetstream.advisory.v1.nak";
+  if (kind == "PAUSE") return "io.nats.jetstream.advisory.v1.consumer_pause";
   return "io.nats.jetstream.advisory.v1.consumer_action";  // CREATED, DELETED
 }
 
@@ -164,6 +167,43 @@ void Consumer::AdvisoryLocked(const char* kind, ojson fields, std::vector<Out>& 
   out.push_back(std::move(o));
 }
 
+void Consumer::PauseAdvisoryLocked(int64_t now, std::vector<Out>& out) {
+  // nats-server's pause_until is a time.Time: always written, Go's zero
+  // time when the deadline is unset.
+  ojson a;
+  a["paused"] = config_.PausedAt(now);
+  a["pause_until"] = config_.has_pause_until ? config_.pause_until : std::string(kGoZeroTime);
+  AdvisoryLocked("PAUSE", std::move(a), out);
+}
+
+void Consumer::SampleAckLocked(uint64_t sseq, uint64_t dseq, uint64_t dc, const PendingAck& p, std::vector<Out>& out) {
+  // nats-server's shouldSample: never at <= 0, always at >= 100, else when
+  // a draw in [0, 100) is <= the percentage.
+  const int32_t percent = config_.SamplePercent();
+  if (percent <= 0) return;
+  if (percent < 100) {
+    thread_local std::mt19937 rng{std::random_device{}()};
+    if (static_cast<int32_t>(rng() % 100) > percent) return;
+  }
+  const int64_t now = Now();
+  ojson j;
+  j["type"] = "io.nats.jetstream.metric.v1.consumer_ack";
+  j["id"] = consumer_wire::RandomToken(22);
+  j["timestamp"] = FormatTime(now);
+  j["stream"] = stream_name_;
+  j["consumer"] = name_;
+  j["consumer_seq"] = dseq;  // as the ack reply subject carries them
+  j["stream_seq"] = sseq;
+  j["ack_time"] = now - p.delivered_ns;  // ns since the latest delivery
+  j["deliveries"] = dc;
+  if (!env_.domain.empty()) j["domain"] = env_.domain;
+  Out o;
+  o.subject = fmt::format("$JS.EVENT.METRIC.CONSUMER.ACK.{}.{}", stream_name_, name_);
+  o.payload = j.dump();
+  o.advisory = true;  // published only if someone listens
+  out.push_back(std::move(o));
+}
+
 bool Consumer::HandleAck(const std::string& subject, const std::string& reply, const std::string& body,
                          std::vector<uint64_t>& acked, bool& dirty, bool& confirm) {
   // $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>
@@ -215,6 +255,11 @@ bool Consumer::HandleAck(const std::string& subject, const std::string& reply, c
         if (config_.ack_policy == AckPolicy::kAll) {
           while (!pending_.empty() && pending_.begin()->first <= *sseq) AckLocked(pending_.begin()->first, acked);
         } else {
+          // sample_freq: explicit acks of pending messages only (+ACK, +NXT), as nats-server.
+          if (!config_.sample_freq.empty()) {
+            if (auto it = pending_.find(*sseq); it != pending_.end())
+              SampleAckLocked(*sseq, dseq.value_or(0), dc.value_or(0), it->second, out);
+          }
           AckLocked(*sseq, acked);
         }
       };
@@ -350,6 +395,16 @@ void Consumer::OnTimer(int64_t now) {
     }
     // Redeliveries that are due: only the heap's front is examined.
     bool pump = !redeliver_.empty();
+    // The pause deadline passed: the resume advisory, then deliveries go on.
+    if (pause_wait_) {
+      if (now >= config_.pause_until_ns) {
+        pause_wait_ = false;
+        PauseAdvisoryLocked(now, out);
+        pump = true;
+      } else {
+        take(config_.pause_until_ns);
+      }
+    }
     std::vector<uint64_t> due;
     timers_.PopDue(now, [this](uint64_t seq, int64_t deadline) { return TimerIsCurrent(seq, deadline); }, due);
     for (uint64_t seq : due) {

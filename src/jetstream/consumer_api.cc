@@ -126,10 +126,59 @@ void JetStreamImpl::ConsumerRequest(const ApiRequest& r, const std::string& rest
     c->PullRequest(r.reply, r.payload);
     return;
   }
+  if (starts("PAUSE.")) {
+    auto [stream_name, consumer_name] = SplitFirst(t);
+    if (stream_name.empty() || consumer_name.empty() || consumer_name.find('.') != std::string::npos) return;
+    return ConsumerPause(r, stream_name, consumer_name);
+  }
   if (starts("LEADER.STEPDOWN.")) {
     return ReplyError(r.reply, "consumer_leader_stepdown_response", MakeError(ErrorId::kClusterRequired));
   }
   // Anything else: no reply.
+}
+
+// nats-server 2.11's $JS.API.CONSUMER.PAUSE.<stream>.<consumer> (ADR-48):
+// {"pause_until":"<RFC 3339>"} pauses until then; a body that is not a JSON
+// object or array (empty among them), an absent, null or zero time resumes.
+// Its reply always carries paused and pause_until (Go's zero time when
+// resumed), errors included; pause_remaining (ns) only while paused.
+void JetStreamImpl::ConsumerPause(const ApiRequest& r, const std::string& stream_name,
+                                  const std::string& consumer_name) {
+  const char* type = "consumer_pause_response";
+  ojson unpaused;
+  unpaused["paused"] = false;
+  unpaused["pause_until"] = kGoZeroTime;
+  bool has = false;
+  int64_t until_ns = 0;
+  std::string as_sent;
+  const size_t b = r.payload.find_first_not_of(" \t\r\n");
+  if (b != std::string::npos && (r.payload[b] == '{' || r.payload[b] == '[')) {
+    json body = json::parse(r.payload, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) return ReplyError(r.reply, type, MakeError(ErrorId::kInvalidJson), unpaused);
+    if (auto it = body.find("pause_until"); it != body.end() && !it->is_null()) {
+      if (!it->is_string() || !ParseTime(it->get<std::string>(), until_ns))
+        return ReplyError(r.reply, type, MakeError(ErrorId::kInvalidJson), unpaused);
+      as_sent = it->get<std::string>();
+      // Go's zero time (year 1, before Unix ns) is "no deadline": a resume.
+      has = until_ns != INT64_MIN;
+    }
+  }
+  auto stream = FindStream(stream_name);
+  if (!stream) return ReplyError(r.reply, type, MakeError(ErrorId::kStreamNotFound), unpaused);
+  auto c = stream->FindConsumer(consumer_name);
+  if (!c) return ReplyError(r.reply, type, MakeError(ErrorId::kConsumerNotFound), unpaused);
+  bool paused = false;
+  int64_t remaining_ns = 0;
+  if (ApiError e = c->SetPause(has, until_ns, as_sent, paused, remaining_ns); !e.ok())
+    return ReplyError(r.reply, type, e, unpaused);
+  ConsumerConfig written;  // the deadline as the config keeps it (UTC)
+  written.SetPauseUntil(has, until_ns, as_sent);
+  ojson j;
+  j["type"] = Type(type);
+  j["paused"] = paused;
+  j["pause_until"] = has ? written.pause_until : std::string(kGoZeroTime);
+  if (paused) j["pause_remaining"] = remaining_ns;
+  Reply(r.reply, j);
 }
 
 void JetStreamImpl::ConsumerCreate(const ApiRequest& r, const std::string& stream_name, const std::string& subject_name,
@@ -191,7 +240,14 @@ void JetStreamImpl::ConsumerCreate(const ApiRequest& r, const std::string& strea
   if (!name.empty()) {
     if (auto existing = stream->FindConsumer(name)) {
       ConsumerConfig old = existing->config();
-      if (SameConfig(old, config)) return reply_info(*existing);
+      // nats-server 2.11: create and update never change pause_until (only
+      // CONSUMER.PAUSE does): the current deadline replaces the request's.
+      config.SetPauseUntil(old.has_pause_until, old.pause_until_ns);
+      config.pause_until = old.pause_until;
+      if (SameConfig(old, config)) {
+        reply_info(*existing);
+        return existing->AnnouncePauseIfPaused();
+      }
       if (action == "create") return ReplyError(r.reply, type, MakeError(ErrorId::kConsumerAlreadyExists));
       if (ApiError e = ValidateConsumerUpdate(old, config); !e.ok()) return ReplyError(r.reply, type, e);
       // A push consumer moves to another deliver subject only while nobody listens on the old one.
@@ -202,7 +258,8 @@ void JetStreamImpl::ConsumerCreate(const ApiRequest& r, const std::string& strea
       if (ApiError e = existing->Update(config); !e.ok()) return ReplyError(r.reply, type, e);
       stream->SetConsumerFilters(name, config.Filters());
       existing->Kick();
-      return reply_info(*existing);
+      reply_info(*existing);
+      return existing->AnnouncePauseIfPaused();
     }
   }
   if (action == "update") return ReplyError(r.reply, type, MakeError(ErrorId::kConsumerDoesNotExist));
@@ -233,6 +290,7 @@ void JetStreamImpl::ConsumerCreate(const ApiRequest& r, const std::string& strea
   c->Start();
   c->AnnounceCreated();
   reply_info(*c);
+  c->AnnouncePauseIfPaused();  // created paused: after the reply, as nats-server
 }
 
 }  // namespace sluice::jetstream

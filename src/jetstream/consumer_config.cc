@@ -42,7 +42,60 @@ const char* AckName(AckPolicy p) {
   return "none";
 }
 
+// Go's strconv.Atoi: an optional sign and decimal digits that fit an int64.
+// On failure `error` is Go's message.
+bool GoAtoi(const std::string& s, int64_t& out, std::string& error) {
+  size_t i = 0;
+  bool neg = false;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
+  if (i == s.size()) {
+    error = "strconv.Atoi: parsing " + nlohmann::json(s).dump() + ": invalid syntax";
+    return false;
+  }
+  uint64_t v = 0;
+  bool overflow = false;
+  for (; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') {
+      error = "strconv.Atoi: parsing " + nlohmann::json(s).dump() + ": invalid syntax";
+      return false;
+    }
+    if (v > (UINT64_MAX - 9) / 10) overflow = true;
+    else v = v * 10 + static_cast<uint64_t>(s[i] - '0');
+  }
+  const uint64_t limit = neg ? static_cast<uint64_t>(INT64_MAX) + 1 : static_cast<uint64_t>(INT64_MAX);
+  if (overflow || v > limit) {
+    error = "strconv.Atoi: parsing " + nlohmann::json(s).dump() + ": value out of range";
+    return false;
+  }
+  out = neg ? static_cast<int64_t>(0 - v) : static_cast<int64_t>(v);
+  return true;
+}
+
+std::string TrimPercent(const std::string& s) { return s.ends_with('%') ? s.substr(0, s.size() - 1) : s; }
+
 }  // namespace
+
+std::string FormatPauseTime(int64_t unix_ns) { return unix_ns == 0 ? "1970-01-01T00:00:00Z" : FormatTime(unix_ns); }
+
+void ConsumerConfig::SetPauseUntil(bool has, int64_t unix_ns, const std::string& as_sent) {
+  has_pause_until = has;
+  pause_until_ns = has ? unix_ns : 0;
+  if (!has) {
+    pause_until.clear();
+  } else if ((unix_ns == INT64_MIN || unix_ns == INT64_MAX) && !as_sent.empty()) {
+    pause_until = as_sent;  // outside what Unix ns hold (Go's zero time among them): as sent
+  } else {
+    pause_until = FormatPauseTime(unix_ns);
+  }
+}
+
+int32_t ConsumerConfig::SamplePercent() const {
+  if (sample_freq.empty()) return 0;
+  int64_t v = 0;
+  std::string error;
+  if (!GoAtoi(TrimPercent(sample_freq), v, error)) return 0;
+  return static_cast<int32_t>(v);  // nats-server keeps it as an int32 (wrapping)
+}
 
 std::vector<std::string> ConsumerConfig::Filters() const {
   if (!filter_subjects.empty()) return filter_subjects;
@@ -187,9 +240,15 @@ ApiError ParseConsumerConfig(const json& body, ConsumerConfig& c) {
         else r.bad = true;
       }
   }
+  std::string pause_text;
+  r.String("pause_until", pause_text);
+  if (r.Get("pause_until")) {
+    int64_t ns = 0;
+    if (!ParseTime(pause_text, ns)) r.bad = true;
+    else c.SetPauseUntil(true, ns, pause_text);
+  }
   if (r.bad) return MakeError(ErrorId::kInvalidJson);
-  if (!c.sample_freq.empty()) c.unsupported.push_back("consumer sample frequency (ack advisories)");
-  for (const char* key : {"pause_until", "priority_groups", "priority_policy", "priority_timeout"}) {
+  for (const char* key : {"priority_groups", "priority_policy", "priority_timeout"}) {
     if (r.Get(key)) c.unsupported.push_back(key);
   }
   return {};
@@ -280,6 +339,14 @@ ApiError ValidateConsumer(const ConsumerConfig& c, const StreamConfig& s) {
                          "consumer delivery policy is deliver by start time, but optional start sequence is also set");
       break;
   }
+  // nats-server: sample_freq is Go's Atoi of the text without one trailing
+  // '%', refused when negative (then its error detail is Go's "<nil>").
+  if (!c.sample_freq.empty()) {
+    int64_t v = 0;
+    std::string error;
+    if (!GoAtoi(TrimPercent(c.sample_freq), v, error)) return MakeError(ErrorId::kConsumerInvalidSampling, error);
+    if (v < 0) return MakeError(ErrorId::kConsumerInvalidSampling, "<nil>");
+  }
   // Filters.
   if (!c.filter_subject.empty() && !c.filter_subjects.empty())
     return MakeError(ErrorId::kConsumerDuplicateFilterSubjects);
@@ -349,6 +416,7 @@ ojson ToJson(const ConsumerConfig& c) {
   j["num_replicas"] = c.num_replicas;
   if (c.mem_storage) j["mem_storage"] = true;
   if (!c.metadata.empty()) j["metadata"] = c.metadata;
+  if (c.has_pause_until) j["pause_until"] = c.pause_until;
   return j;
 }
 

@@ -49,6 +49,13 @@ struct ConsumerConfig {
   int64_t num_replicas = 0;
   bool mem_storage = false;
   std::map<std::string, std::string> metadata;
+  // nats-server 2.11's consumer pause: while now < pause_until_ns nothing is
+  // delivered. pause_until is the deadline as written back (UTC RFC 3339);
+  // absent (or JSON null) is has_pause_until false. A deadline in the past
+  // is kept in the config but does not pause.
+  bool has_pause_until = false;
+  int64_t pause_until_ns = 0;
+  std::string pause_until;
   // Present in the request but not built yet (refused by ValidateConsumer).
   std::vector<std::string> unsupported;
 
@@ -56,6 +63,13 @@ struct ConsumerConfig {
   bool pull() const { return deliver_subject.empty(); }
   // filter_subject or filter_subjects, as one list (empty: everything).
   std::vector<std::string> Filters() const;
+  // Is the consumer paused at `now_ns` (Unix ns)?
+  bool PausedAt(int64_t now_ns) const { return has_pause_until && now_ns < pause_until_ns; }
+  // Sets (has = true) or clears the pause deadline, normalising its text to UTC.
+  void SetPauseUntil(bool has, int64_t unix_ns, const std::string& as_sent = {});
+  // sample_freq as nats-server reads it ("N" or "N%"; 0: no sampling; >= 100:
+  // every ack). Only meaningful after ValidateConsumer accepted the text.
+  int32_t SamplePercent() const;
 };
 
 inline constexpr int64_t kDefaultAckWaitNs = 30'000'000'000;
@@ -71,6 +85,12 @@ ApiError ValidateConsumer(const ConsumerConfig& config, const StreamConfig& stre
 ApiError ValidateConsumerUpdate(const ConsumerConfig& old_config, const ConsumerConfig& new_config);
 nlohmann::ordered_json ToJson(const ConsumerConfig& config);
 bool SameConfig(const ConsumerConfig& a, const ConsumerConfig& b);
+
+// The Go-style zero time nats-server writes for an unset time.Time.
+inline constexpr const char* kGoZeroTime = "0001-01-01T00:00:00Z";
+// Unix ns as RFC 3339 in UTC (Go's RFC3339Nano), Unix 0 included (unlike
+// FormatTime, which writes kGoZeroTime for 0).
+std::string FormatPauseTime(int64_t unix_ns);
 
 // RFC 3339 ("2024-05-01T10:00:00.5Z", "...+02:00") to Unix ns; false when malformed.
 bool ParseTime(const std::string& text, int64_t& out_ns);

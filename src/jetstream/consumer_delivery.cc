@@ -322,6 +322,7 @@ void Consumer::CommitDeliveryLocked(const Candidate& c, int64_t now, std::vector
     PendingAck& p = pending_[seq];
     p.cseq = dseq_;
     p.deliveries = c.deliveries;
+    p.delivered_ns = now;
     NoteChangedLocked(seq);
     ScheduleRedeliveryLocked(seq, p, now + BackoffFor(c.deliveries));
   } else {
@@ -383,6 +384,9 @@ void Consumer::EndOfBacklogLocked() {
 
 bool Consumer::PumpPushLocked(Outbox& out, std::vector<uint64_t>& acked) {
   if (stopped_ || !active_) return false;
+  // Paused (nats-server 2.11): nothing is delivered; heartbeats and ack
+  // timers go on (OnTimer), and the resume at the deadline pumps again.
+  if (config_.has_pause_until && config_.PausedAt(Now())) return false;
   auto stream = stream_.lock();
   if (!stream) return false;
   if (fc_.maxpb > 0 && fc_.pbytes > fc_.maxpb) return false;  // waiting for a flow-control reply
@@ -492,6 +496,21 @@ bool Consumer::WaitingHasInterest(const std::string& reply) {
 
 bool Consumer::PumpPullLocked(Outbox& out, std::vector<uint64_t>& acked) {
   if (stopped_ || waiting_.empty()) return false;
+  if (config_.has_pause_until && config_.PausedAt(Now())) {
+    // Paused: requests stay queued (they expire and get their heartbeats as
+    // usual, OnTimer) and are served after the resume. As nats-server, whose
+    // paused loop checks its requests as at the end of the stream, a one-shot
+    // (no_wait) request that already got messages ends now with its 408.
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      if (it->no_wait && it->delivered > 0) {
+        out.push_back(RequestTimeout(*it));
+        it = waiting_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    return false;
+  }
   auto stream = stream_.lock();
   if (!stream) return false;
   struct EndBatch {

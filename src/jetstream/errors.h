@@ -91,7 +91,9 @@ enum class ErrorId : uint16_t {
   kConsumerFlowControlNeedsHeartbeats,  // 10108
   kConsumerInvalidDeliverSubject,  // 10112
   kMaximumConsumersLimit,        // 10026
-  kLastId = kMaximumConsumersLimit,
+  kConsumerInvalidSampling,      // 10095 (detail: Go's Atoi error)
+  kConsumerStoreFailed,          // 10104 (detail: the store error)
+  kLastId = kConsumerStoreFailed,
 };
 
 struct ErrorEntry {
