@@ -1,6 +1,9 @@
 #include "protocol/client_parser.h"
 
 #include <array>
+#include <bit>
+#include <cstdint>
+#include <cstring>
 
 namespace sluice::protocol {
 namespace {
@@ -28,6 +31,31 @@ inline char ToUpper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(
 inline bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 inline bool IsArgSeparator(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
+// The first argument separator at or after i, or s.size(). Subjects are
+// scanned eight bytes at a time: a byte below 0x21 (every separator is one)
+// is a candidate, checked exactly; the lowest flagged byte of a word is
+// exact (the subtraction's borrows only run upwards), bytes >= 0x80 never
+// flag. A control byte that is not a separator is skipped.
+size_t FindArgSeparator(std::string_view s, size_t i) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  // (Little-endian only: there the first byte in memory is the lowest.)
+  while (std::endian::native == std::endian::little && i + 8 <= s.size()) {
+    uint64_t word;
+    std::memcpy(&word, s.data() + i, 8);
+    const uint64_t below = (word - kOnes * 0x21) & ~word & kHigh;
+    if (below == 0) {
+      i += 8;
+      continue;
+    }
+    const size_t at = i + static_cast<size_t>(std::countr_zero(below) >> 3);
+    if (IsArgSeparator(s[at])) return at;
+    i = at + 1;
+  }
+  while (i < s.size() && !IsArgSeparator(s[i])) ++i;
+  return i;
+}
+
 // Splits a control line's arguments on blanks. Returns how many were found;
 // more than out.size() arguments yields out.size() + 1.
 template <size_t N>
@@ -38,7 +66,7 @@ size_t SplitArgs(std::string_view args, std::array<std::string_view, N>& out) {
     while (i < args.size() && IsArgSeparator(args[i])) ++i;
     if (i == args.size()) break;
     size_t start = i;
-    while (i < args.size() && !IsArgSeparator(args[i])) ++i;
+    i = FindArgSeparator(args, i);
     if (count == N) return N + 1;
     out[count++] = args.substr(start, i - start);
   }

@@ -199,6 +199,27 @@ TEST(ClientParserOps, OpNamesAreCaseInsensitive) {
   EXPECT_EQ(ops[7].unsub_max, 3);
 }
 
+// Long arguments are scanned a word at a time: every token length around the
+// word size, each separator at each position, and bytes that look like
+// separators to the word test (other control bytes, bytes >= 0x80) but are
+// part of the token.
+TEST(ClientParserOps, ArgumentsOfEveryLengthAroundTheWordScan) {
+  const std::string fillers[] = {"a", "\x01", "\x1f", "!", "\x80", "\xff", "\x7f"};
+  for (size_t subject_len = 1; subject_len <= 40; ++subject_len) {
+    for (const std::string& filler : fillers) {
+      for (const char* sep : {" ", "\t", " \t "}) {
+        std::string subject;
+        for (size_t i = 0; i < subject_len; ++i) subject += (i % 3 == 1) ? filler[0] : static_cast<char>('a' + i % 26);
+        std::string reply = "r" + std::string(subject_len % 11, 'x');
+        RecordedOp op = One("PUB " + subject + sep + reply + sep + "2\r\nok\r\n");
+        EXPECT_EQ(op.subject, subject) << "length " << subject_len;
+        EXPECT_EQ(op.reply, reply) << "length " << subject_len;
+        EXPECT_EQ(op.payload, "ok");
+      }
+    }
+  }
+}
+
 TEST(ClientParserOps, TabsAndRunsOfBlanksSeparateArguments) {
   RecordedOp pub = One("PUB\tfoo \t bar\t\t3  \r\nabc\r\n");
   EXPECT_EQ(pub.subject, "foo");
