@@ -372,6 +372,25 @@ ApiError Consumer::SetPause(bool has, int64_t until_ns, const std::string& as_se
   return {};
 }
 
+ApiError Consumer::Unpin(const std::string& group) {
+  Outbox out;
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_) return MakeError(ErrorId::kConsumerNotFound);
+    const auto& groups = config_.priority_groups;
+    if (std::find(groups.begin(), groups.end(), group) == groups.end())
+      return MakeError(ErrorId::kConsumerInvalidPriorityGroup);
+    // As nats-server: whatever the policy and whether or not a pin is
+    // held, the pin is cleared and the advisory goes out.
+    pin_id_.clear();
+    pin_deadline_ = 0;
+    UnpinnedAdvisoryLocked("admin", out);
+  }
+  Publish(out);  // advisories only: safe off the dispatcher thread
+  Kick();        // a waiting request may take the pin now
+  return {};
+}
+
 void Consumer::AnnounceCreated() {
   Outbox out;
   {
@@ -414,6 +433,12 @@ ApiError Consumer::Update(const ConsumerConfig& config) {
     if (old.rate_limit_bps != config_.rate_limit_bps) rate_ = RateLimit{};
     if (old.Filters() != config_.Filters()) npc_.valid = false;
     pause_wait_ = config_.PausedAt(Now());  // the API keeps pause_until over updates
+    // A pin belongs to pinned_client: another policy drops it (nats-server
+    // keeps it, and then passes over every request without that id).
+    if (config_.priority_policy != PriorityPolicy::kPinnedClient) {
+      pin_id_.clear();
+      pin_deadline_ = 0;
+    }
     ArmTimerLocked(Now());  // deadlines may have moved (inactive threshold, heartbeats)
   }
   if (recheck && env_.dispatcher) env_.dispatcher->RecheckInterest();
@@ -630,6 +655,15 @@ ojson Consumer::Info() {
     j["pause_remaining"] = config_.pause_until_ns - now;
   }
   j["ts"] = FormatTime(store::SystemClock().NowNs());
+  if (!config_.priority_groups.empty()) {
+    // nats-server 2.11: one entry, the first group; pinned_ts is always
+    // written (Go's zero time before the first pin) and outlives the pin.
+    ojson g;
+    g["group"] = config_.priority_groups.front();
+    if (!pin_id_.empty()) g["pinned_client_id"] = pin_id_;
+    g["pinned_ts"] = FormatTime(pinned_ts_);
+    j["priority_groups"] = ojson::array({g});
+  }
   return j;
 }
 

@@ -179,6 +179,10 @@ class Consumer final : public router::SubscriberSink, public std::enable_shared_
   // resume timer, and sends the PAUSE advisory when the deadline changed.
   // A deadline in the past resumes. `paused` / `remaining_ns`: the state now.
   ApiError SetPause(bool has, int64_t until_ns, const std::string& as_sent, bool& paused, int64_t& remaining_ns);
+  // $JS.API.CONSUMER.UNPIN: forgets the pin of `group` (10160 when the
+  // consumer has no such group), sends the UNPINNED advisory (reason
+  // "admin"), and lets the waiting requests take a new pin.
+  ApiError Unpin(const std::string& group);
 
   const std::string& name() const { return name_; }
   bool push() const { return push_; }
@@ -224,6 +228,11 @@ class Consumer final : public router::SubscriberSink, public std::enable_shared_
     int64_t heartbeat_ns = 0;
     int64_t next_heartbeat = 0;  // 0: none
     int64_t delivered = 0;
+    // Priority groups (a consumer with a priority_policy): overflow's
+    // thresholds, and pinned_client's pin id (sent by the client, or
+    // assigned when this request takes a new pin).
+    int64_t min_pending = 0, min_ack_pending = 0;
+    std::string pin_id;
   };
   struct Out {
     std::string subject, reply, header, payload;
@@ -332,7 +341,9 @@ class Consumer final : public router::SubscriberSink, public std::enable_shared_
   void AppendAckReplyLocked(std::string& to, const Candidate& c, uint64_t pending_left) const;
   // Copies c (its subject, ack reply, headers, payload; headers only if so
   // configured) into the outbox's arena. Undo: out.arena.resize(mark).
-  Delivery FormatDeliveryLocked(Outbox& out, const Candidate& c, uint64_t pending_left) const;
+  // pin_id non-empty: a Nats-Pin-Id header line is added (pinned_client).
+  Delivery FormatDeliveryLocked(Outbox& out, const Candidate& c, uint64_t pending_left,
+                                std::string_view pin_id = {}) const;
   // Queues a formatted delivery for `route` (extending the last Out when it
   // is a run for the same route).
   static void QueueDelivery(Outbox& out, const Delivery& d, const std::string& route);
@@ -356,6 +367,19 @@ class Consumer final : public router::SubscriberSink, public std::enable_shared_
   // at the end of the stream), with its pending-messages/bytes headers.
   static Out RequestTimeout(const Waiting& w);
   bool WaitingHasInterest(const std::string& reply);
+  // Priority groups: the checks of a new request (nats-server's order; its
+  // 400 statuses and 423). False: refused, the status is in `out`. A
+  // matching pin id restarts the pin's timeout.
+  bool AdmitPriorityRequestLocked(Waiting& w, bool json_body, const std::string& group, int64_t now,
+                                  std::vector<Out>& out);
+  // Priority groups: puts at waiting_'s front the request that may take
+  // candidate `c` (nats-server's nextWaiting): pinned_client assigns a pin
+  // when none is held, ends requests with a stale pin (423), passes over
+  // requests without one; overflow passes over requests whose min_pending /
+  // min_ack_pending are not reached. False: no request may take it now.
+  bool SelectPriorityRequestLocked(const Candidate& c, uint64_t pending_count, int64_t now, std::vector<Out>& out);
+  void PinnedAdvisoryLocked(std::vector<Out>& out);
+  void UnpinnedAdvisoryLocked(const char* reason, std::vector<Out>& out);
 
   uint64_t NumPendingLocked(Stream& stream);
   nlohmann::ordered_json StateJsonLocked();
@@ -425,6 +449,13 @@ class Consumer final : public router::SubscriberSink, public std::enable_shared_
   // A pause deadline is ahead (config_.pause_until_ns, armed with the
   // dispatcher): at it OnTimer sends the resume advisory and pumps.
   bool pause_wait_ = false;
+  // pinned_client: the current pin (empty: none; not saved, as nats-server),
+  // when it was assigned (Unix ns, kept after the pin goes, as nats-server's
+  // info shows it), and when it lapses without a request carrying it (0:
+  // not armed; armed with the dispatcher, OnTimer releases it).
+  std::string pin_id_;
+  int64_t pinned_ts_ = 0;
+  int64_t pin_deadline_ = 0;
   bool dirty_ = false;
   std::vector<std::string> sync_replies_;  // AckSync replies waiting for Commit
   // State files (dir_ non-empty). changed_: stream sequences whose pending

@@ -31,6 +31,8 @@ const char* AdvisoryType(std::string_view kind) {
   if (kind == "MSG_TERMINATED") return "io.nats.jetstream.advisory.v1.terminated";
   if (kind == "MSG_NAKED") return "io.nats.jetstream.advisory.v1.nak";
   if (kind == "PAUSE") return "io.nats.jetstream.advisory.v1.consumer_pause";
+  if (kind == "PINNED") return "io.nats.jetstream.advisory.v1.consumer_group_pinned";
+  if (kind == "UNPINNED") return "io.nats.jetstream.advisory.v1.consumer_group_unpinned";
   return "io.nats.jetstream.advisory.v1.consumer_action";  // CREATED, DELETED
 }
 
@@ -174,6 +176,22 @@ void Consumer::PauseAdvisoryLocked(int64_t now, std::vector<Out>& out) {
   a["paused"] = config_.PausedAt(now);
   a["pause_until"] = config_.has_pause_until ? config_.pause_until : std::string(kGoZeroTime);
   AdvisoryLocked("PAUSE", std::move(a), out);
+}
+
+// nats-server 2.11's priority-group advisories: always about the first
+// group (the one 2.11 serves).
+void Consumer::PinnedAdvisoryLocked(std::vector<Out>& out) {
+  ojson a;
+  a["group"] = config_.priority_groups.empty() ? std::string() : config_.priority_groups.front();
+  a["pinned_id"] = pin_id_;
+  AdvisoryLocked("PINNED", std::move(a), out);
+}
+
+void Consumer::UnpinnedAdvisoryLocked(const char* reason, std::vector<Out>& out) {
+  ojson a;
+  a["group"] = config_.priority_groups.empty() ? std::string() : config_.priority_groups.front();
+  a["reason"] = reason;  // "admin" (CONSUMER.UNPIN) or "timeout"
+  AdvisoryLocked("UNPINNED", std::move(a), out);
 }
 
 void Consumer::SampleAckLocked(uint64_t sseq, uint64_t dseq, uint64_t dc, const PendingAck& p, std::vector<Out>& out) {
@@ -403,6 +421,19 @@ void Consumer::OnTimer(int64_t now) {
         pump = true;
       } else {
         take(config_.pause_until_ns);
+      }
+    }
+    // pinned_client: the pinned client sent no request for priority_timeout.
+    if (pin_deadline_ != 0) {
+      if (now >= pin_deadline_) {
+        pin_deadline_ = 0;
+        if (!pin_id_.empty()) {
+          pin_id_.clear();
+          UnpinnedAdvisoryLocked("timeout", out);
+        }
+        pump = true;  // a waiting request takes a new pin
+      } else {
+        take(pin_deadline_);
       }
     }
     std::vector<uint64_t> due;

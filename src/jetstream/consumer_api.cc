@@ -131,6 +131,11 @@ void JetStreamImpl::ConsumerRequest(const ApiRequest& r, const std::string& rest
     if (stream_name.empty() || consumer_name.empty() || consumer_name.find('.') != std::string::npos) return;
     return ConsumerPause(r, stream_name, consumer_name);
   }
+  if (starts("UNPIN.")) {
+    auto [stream_name, consumer_name] = SplitFirst(t);
+    if (stream_name.empty() || consumer_name.empty() || consumer_name.find('.') != std::string::npos) return;
+    return ConsumerUnpin(r, stream_name, consumer_name);
+  }
   if (starts("LEADER.STEPDOWN.")) {
     return ReplyError(r.reply, "consumer_leader_stepdown_response", MakeError(ErrorId::kClusterRequired));
   }
@@ -178,6 +183,37 @@ void JetStreamImpl::ConsumerPause(const ApiRequest& r, const std::string& stream
   j["paused"] = paused;
   j["pause_until"] = has ? written.pause_until : std::string(kGoZeroTime);
   if (paused) j["pause_remaining"] = remaining_ns;
+  Reply(r.reply, j);
+}
+
+// nats-server 2.11's $JS.API.CONSUMER.UNPIN.<stream>.<consumer> (ADR-42):
+// {"group":"<name>"} forgets that group's pin. Its checks in order: the body
+// decodes (empty does not) and names a group (else 10025), a valid group
+// name (10162), the stream (10059), the consumer (10014), the consumer has
+// that group (10160). The reply is only the type.
+void JetStreamImpl::ConsumerUnpin(const ApiRequest& r, const std::string& stream_name,
+                                  const std::string& consumer_name) {
+  const char* type = "consumer_unpin_response";
+  json body = json::parse(r.payload, nullptr, false);
+  if (body.is_discarded() || !(body.is_object() || body.is_null()))
+    return ReplyError(r.reply, type, MakeError(ErrorId::kInvalidJson));
+  std::string group;
+  if (body.is_object()) {
+    if (auto it = body.find("group"); it != body.end() && !it->is_null()) {
+      if (!it->is_string()) return ReplyError(r.reply, type, MakeError(ErrorId::kInvalidJson));
+      group = it->get<std::string>();
+    }
+  }
+  // nats-server: "invalid JSON: consumer group not specified" (10025).
+  if (group.empty()) return ReplyError(r.reply, type, MakeError(ErrorId::kInvalidJson));
+  if (!ValidPriorityGroupName(group)) return ReplyError(r.reply, type, MakeError(ErrorId::kConsumerInvalidGroupName));
+  auto stream = FindStream(stream_name);
+  if (!stream) return ReplyError(r.reply, type, MakeError(ErrorId::kStreamNotFound));
+  auto c = stream->FindConsumer(consumer_name);
+  if (!c) return ReplyError(r.reply, type, MakeError(ErrorId::kConsumerNotFound));
+  if (ApiError e = c->Unpin(group); !e.ok()) return ReplyError(r.reply, type, e);
+  ojson j;
+  j["type"] = Type(type);
   Reply(r.reply, j);
 }
 

@@ -75,6 +75,16 @@ std::string TrimPercent(const std::string& s) { return s.ends_with('%') ? s.subs
 
 }  // namespace
 
+bool ValidPriorityGroupName(const std::string& group) {
+  if (group.empty() || group.size() > 16) return false;
+  for (char ch : group) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '/' ||
+                    ch == '_' || ch == '=' || ch == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 std::string FormatPauseTime(int64_t unix_ns) { return unix_ns == 0 ? "1970-01-01T00:00:00Z" : FormatTime(unix_ns); }
 
 void ConsumerConfig::SetPauseUntil(bool has, int64_t unix_ns, const std::string& as_sent) {
@@ -247,10 +257,21 @@ ApiError ParseConsumerConfig(const json& body, ConsumerConfig& c) {
     if (!ParseTime(pause_text, ns)) r.bad = true;
     else c.SetPauseUntil(true, ns, pause_text);
   }
-  if (r.bad) return MakeError(ErrorId::kInvalidJson);
-  for (const char* key : {"priority_groups", "priority_policy", "priority_timeout"}) {
-    if (r.Get(key)) c.unsupported.push_back(key);
+  if (const json* v = r.Get("priority_groups")) {
+    if (!v->is_array()) r.bad = true;
+    else
+      for (const auto& e : *v) {
+        if (e.is_string()) c.priority_groups.push_back(e.get<std::string>());
+        else r.bad = true;
+      }
   }
+  // nats-server 2.11 knows these three; anything else ("prioritized" of
+  // later servers among them) fails to decode: invalid JSON.
+  r.Enum("priority_policy", c.priority_policy,
+         {{"none", PriorityPolicy::kNone}, {"overflow", PriorityPolicy::kOverflow},
+          {"pinned_client", PriorityPolicy::kPinnedClient}});
+  r.Int("priority_timeout", c.priority_timeout_ns);
+  if (r.bad) return MakeError(ErrorId::kInvalidJson);
   return {};
 }
 
@@ -263,6 +284,8 @@ void NormalizeConsumer(ConsumerConfig& c) {
   if (c.max_deliver == 0) c.max_deliver = -1;
   if (c.pull() && c.max_waiting == 0) c.max_waiting = 512;
   if (!c.durable() && c.inactive_threshold_ns == 0) c.inactive_threshold_ns = kDefaultInactiveThresholdNs;
+  if (c.priority_policy == PriorityPolicy::kPinnedClient && c.priority_timeout_ns == 0)
+    c.priority_timeout_ns = kDefaultPinnedTtlNs;
   if (c.filter_subjects.size() == 1 && c.filter_subject.empty()) {
     c.filter_subject = c.filter_subjects.front();
     c.filter_subjects.clear();
@@ -362,6 +385,17 @@ ApiError ValidateConsumer(const ConsumerConfig& c, const StreamConfig& s) {
     }
   }
   if (c.flow_control && c.idle_heartbeat_ns == 0) return MakeError(ErrorId::kConsumerFlowControlNeedsHeartbeats);
+  // Priority groups, as nats-server 2.11's checkConsumerCfg: only checked
+  // with a policy (groups without one are kept and ignored); any number of
+  // groups passes (2.11 serves the first).
+  if (c.priority_policy != PriorityPolicy::kNone) {
+    if (!c.pull()) return MakeError(ErrorId::kConsumerPushWithPriorityGroup);
+    if (c.priority_groups.empty()) return MakeError(ErrorId::kConsumerPriorityPolicyWithoutGroup);
+    for (const auto& group : c.priority_groups) {
+      if (group.empty()) return MakeError(ErrorId::kConsumerEmptyGroupName);
+      if (!ValidPriorityGroupName(group)) return MakeError(ErrorId::kConsumerInvalidGroupName);
+    }
+  }
   if (s.retention == Retention::kWorkQueue) {
     if (c.pull() && c.ack_policy == AckPolicy::kNone) return MakeError(ErrorId::kConsumerPullRequiresAck);
     if (c.ack_policy != AckPolicy::kExplicit) return MakeError(ErrorId::kConsumerWQRequiresExplicitAck);
@@ -417,6 +451,10 @@ ojson ToJson(const ConsumerConfig& c) {
   if (c.mem_storage) j["mem_storage"] = true;
   if (!c.metadata.empty()) j["metadata"] = c.metadata;
   if (c.has_pause_until) j["pause_until"] = c.pause_until;
+  if (!c.priority_groups.empty()) j["priority_groups"] = c.priority_groups;
+  if (c.priority_policy == PriorityPolicy::kOverflow) j["priority_policy"] = "overflow";
+  if (c.priority_policy == PriorityPolicy::kPinnedClient) j["priority_policy"] = "pinned_client";
+  if (c.priority_timeout_ns) j["priority_timeout"] = c.priority_timeout_ns;
   return j;
 }
 

@@ -17,6 +17,8 @@ namespace sluice::jetstream {
 
 enum class DeliverPolicy : uint8_t { kAll, kLast, kNew, kByStartSequence, kByStartTime, kLastPerSubject };
 enum class AckPolicy : uint8_t { kNone, kAll, kExplicit };
+// nats-server 2.11's priority_policy ("none" is never written back).
+enum class PriorityPolicy : uint8_t { kNone, kOverflow, kPinnedClient };
 
 struct ConsumerConfig {
   std::string durable_name;
@@ -56,6 +58,14 @@ struct ConsumerConfig {
   bool has_pause_until = false;
   int64_t pause_until_ns = 0;
   std::string pause_until;
+  // nats-server 2.11's priority groups (pull consumers only; ADR-42). Only
+  // the first group is served (as 2.11: one pin, one info entry); the rest
+  // are validated and kept. priority_timeout_ns: how long a pinned client
+  // may go without a pull request before its pin goes (pinned_client only;
+  // NormalizeConsumer fills the 2-minute default).
+  std::vector<std::string> priority_groups;
+  PriorityPolicy priority_policy = PriorityPolicy::kNone;
+  int64_t priority_timeout_ns = 0;
   // Present in the request but not built yet (refused by ValidateConsumer).
   std::vector<std::string> unsupported;
 
@@ -74,6 +84,10 @@ struct ConsumerConfig {
 
 inline constexpr int64_t kDefaultAckWaitNs = 30'000'000'000;
 inline constexpr int64_t kDefaultInactiveThresholdNs = 5'000'000'000;
+inline constexpr int64_t kDefaultPinnedTtlNs = 120'000'000'000;  // nats-server's JsDefaultPinnedTTL
+
+// A priority group name as nats-server accepts it: 1-16 of [A-Za-z0-9/_=-].
+bool ValidPriorityGroupName(const std::string& group);
 
 ApiError ParseConsumerConfig(const nlohmann::json& body, ConsumerConfig& out);
 // nats-server's defaults (ack_wait, max_deliver, max_waiting, max_ack_pending,

@@ -264,7 +264,8 @@ void Consumer::AppendAckReplyLocked(std::string& to, const Candidate& c, uint64_
   to.append(numbers, static_cast<size_t>(end - numbers));
 }
 
-Consumer::Delivery Consumer::FormatDeliveryLocked(Outbox& out, const Candidate& c, uint64_t pending_left) const {
+Consumer::Delivery Consumer::FormatDeliveryLocked(Outbox& out, const Candidate& c, uint64_t pending_left,
+                                                  std::string_view pin_id) const {
   std::string& a = out.arena;
   Delivery d;
   d.subject = static_cast<uint32_t>(a.size());
@@ -280,6 +281,15 @@ Consumer::Delivery Consumer::FormatDeliveryLocked(Outbox& out, const Candidate& 
     a.append(header);
   } else {
     a.append(c.headers);
+  }
+  if (!pin_id.empty()) {
+    // pinned_client: one more header line, as the block's last ("NATS/1.0\r\n"
+    // when the message had none).
+    if (a.size() == d.header) a.append("NATS/1.0\r\n");
+    else a.resize(a.size() - 2);  // the block's closing CRLF
+    a.append("Nats-Pin-Id: ");
+    a.append(pin_id);
+    a.append("\r\n\r\n");
   }
   d.header_len = static_cast<uint32_t>(a.size() - d.header);
   d.payload = static_cast<uint32_t>(a.size());
@@ -538,6 +548,12 @@ bool Consumer::PumpPullLocked(Outbox& out, std::vector<uint64_t>& acked) {
     }
     auto c = NextLocked(*stream, filters, out, halt, want, kBatchBytes - bytes);
     if (!c) break;
+    // Priority groups: which request may take it (consumers without a
+    // policy pay this one test per message).
+    if (config_.priority_policy != PriorityPolicy::kNone) {
+      if (!pending_count) pending_count = NumPendingLocked(*stream);
+      if (!SelectPriorityRequestLocked(*c, *pending_count, now, out)) break;  // c stays unsent (EndBatch drops it)
+    }
     if (!WaitingHasInterest(waiting_.front().reply)) {
       waiting_.pop_front();  // nobody listens on its inbox any more
       DropReadAheadLocked();  // c was taken from it: read again
@@ -548,11 +564,20 @@ bool Consumer::PumpPullLocked(Outbox& out, std::vector<uint64_t>& acked) {
     if (!pending_count) pending_count = NumPendingLocked(*stream);
     const bool redelivery = c->kind == Candidate::Kind::kRedelivery;
     const size_t mark = out.arena.size();
-    const Delivery d =
-        FormatDeliveryLocked(out, *c, redelivery ? *pending_count : (*pending_count > 0 ? *pending_count - 1 : 0));
+    // pinned_client: every message carries the pin (nats-server counts
+    // max_bytes without that header line).
+    const std::string_view pin =
+        config_.priority_policy == PriorityPolicy::kPinnedClient ? std::string_view(pin_id_) : std::string_view();
+    const Delivery d = FormatDeliveryLocked(
+        out, *c, redelivery ? *pending_count : (*pending_count > 0 ? *pending_count - 1 : 0), pin);
     const int64_t size = static_cast<int64_t>(d.subject_len + d.reply_len + d.header_len + d.payload_len);
+    int64_t counted = size;
+    if (!pin.empty()) {
+      counted -= static_cast<int64_t>(pin.size() + sizeof("Nats-Pin-Id: \r\n") - 1);
+      if (!config_.headers_only && c->headers.empty()) counted -= static_cast<int64_t>(sizeof("NATS/1.0\r\n\r\n") - 1);
+    }
     if (w.has_max_bytes) {
-      if (size > w.max_bytes) {
+      if (counted > w.max_bytes) {
         out.arena.resize(mark);
         out.push_back({w.reply, "",
                        consumer_wire::Status("409 Message Size Exceeds MaxBytes",
@@ -562,7 +587,7 @@ bool Consumer::PumpPullLocked(Outbox& out, std::vector<uint64_t>& acked) {
         DropReadAheadLocked();  // c was taken from it: read again
         continue;
       }
-      w.max_bytes -= size;
+      w.max_bytes -= counted;
       if (w.max_bytes == 0) w.batch = 1;  // this one fills it: the request ends with it
     }
     CommitDeliveryLocked(*c, now, acked);

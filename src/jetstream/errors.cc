@@ -83,8 +83,13 @@ constexpr std::array kCatalogue = {
     ErrorEntry{ErrorId::kConsumerEmptyFilter, 400, 10139, "consumer filter in FilterSubjects cannot be empty"},
     ErrorEntry{ErrorId::kConsumerAlreadyExists, 400, 10148, "consumer already exists"},
     ErrorEntry{ErrorId::kConsumerDoesNotExist, 400, 10149, "consumer does not exist"},
+    ErrorEntry{ErrorId::kConsumerPriorityPolicyWithoutGroup, 400, 10159, "Setting PriorityPolicy requires at least one PriorityGroup to be set"},
+    ErrorEntry{ErrorId::kConsumerInvalidPriorityGroup, 400, 10160, "Provided priority group does not exist for this consumer"},
+    ErrorEntry{ErrorId::kConsumerEmptyGroupName, 400, 10161, "Group name cannot be an empty string"},
+    ErrorEntry{ErrorId::kConsumerInvalidGroupName, 400, 10162, "Valid priority group name must match A-Z, a-z, 0-9, -_/=)+ and may not exceed 16 characters"},
     ErrorEntry{ErrorId::kMessageTtlInvalid, 400, 10165, "invalid per-message TTL"},
     ErrorEntry{ErrorId::kMessageTtlDisabled, 400, 10166, "per-message TTL is disabled"},
+    ErrorEntry{ErrorId::kConsumerPushWithPriorityGroup, 400, 10178, "priority groups can not be used with push consumers"},
 };
 
 }  // namespace

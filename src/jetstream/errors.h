@@ -93,7 +93,12 @@ enum class ErrorId : uint16_t {
   kMaximumConsumersLimit,        // 10026
   kConsumerInvalidSampling,      // 10095 (detail: Go's Atoi error)
   kConsumerStoreFailed,          // 10104 (detail: the store error)
-  kLastId = kConsumerStoreFailed,
+  kConsumerPriorityPolicyWithoutGroup,  // 10159
+  kConsumerInvalidPriorityGroup,  // 10160
+  kConsumerEmptyGroupName,       // 10161
+  kConsumerInvalidGroupName,     // 10162
+  kConsumerPushWithPriorityGroup,  // 10178
+  kLastId = kConsumerPushWithPriorityGroup,
 };
 
 struct ErrorEntry {

@@ -95,6 +95,7 @@ class JetStreamImpl final : public JetStream {
   void DirectGet(const ApiRequest& r, const std::string& name, const std::string& subject);
   void ConsumerRequest(const ApiRequest& r, const std::string& rest);  // consumer_api.cc
   void ConsumerPause(const ApiRequest& r, const std::string& stream, const std::string& consumer);
+  void ConsumerUnpin(const ApiRequest& r, const std::string& stream, const std::string& consumer);
   enum class CreateForm { kLegacy, kDurable, kNamed, kFiltered };
   void ConsumerCreate(const ApiRequest& r, const std::string& stream, const std::string& subject_name,
                       const std::string& subject_filter, CreateForm form);

@@ -74,7 +74,8 @@ TEST(ConsumerConfigTest, DefaultsAndValidation) {
   EXPECT_EQ(code(R"({"flow_control":true})"), 10089);
   EXPECT_EQ(code(R"({"rate_limit_bps":1000})"), 10086);
   EXPECT_EQ(code(R"({"replay_policy":"original"})"), 0);
-  EXPECT_EQ(code(R"({"priority_groups":["g"],"priority_policy":"pinned_client"})"), 10012);
+  EXPECT_EQ(code(R"({"priority_groups":["g"],"priority_policy":"pinned_client"})"), 0);  // consumer_priority_test.cc
+  EXPECT_EQ(code(R"({"deliver_subject":"x","priority_groups":["g"],"priority_policy":"overflow"})"), 10178);
   EXPECT_EQ(code(R"({"ack_policy":"none"})", Retention::kWorkQueue), 10084);
   EXPECT_EQ(code(R"({"ack_policy":"all"})", Retention::kWorkQueue), 10098);
   EXPECT_EQ(code(R"({"ack_policy":"explicit","deliver_policy":"new"})", Retention::kWorkQueue), 10101);

@@ -37,6 +37,10 @@ TEST(ErrorCatalogue, TextsFollowNatsServer) {
       {ErrorId::kStreamSealed, "", 400, 10109, "invalid operation on sealed stream"},
       {ErrorId::kInvalidJson, "", 400, 10025, "invalid JSON"},
       {ErrorId::kNotEmptyRequest, "", 400, 10038, "expected an empty request payload"},
+      {ErrorId::kConsumerPriorityPolicyWithoutGroup, "", 400, 10159,
+       "Setting PriorityPolicy requires at least one PriorityGroup to be set"},
+      {ErrorId::kConsumerInvalidPriorityGroup, "", 400, 10160, "Provided priority group does not exist for this consumer"},
+      {ErrorId::kConsumerPushWithPriorityGroup, "", 400, 10178, "priority groups can not be used with push consumers"},
   };
   for (const auto& c : cases) {
     ApiError e = MakeError(c.id, c.detail);
