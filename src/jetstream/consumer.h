@@ -366,6 +366,8 @@ class Consumer final : public router::SubscriberSink, public std::enable_shared_
   // The 408 status that ends pull request `w` (expired, or a no_wait request
   // at the end of the stream), with its pending-messages/bytes headers.
   static Out RequestTimeout(const Waiting& w);
+  // Ends (408) the one-shot (no_wait) requests that already got messages.
+  void EndServedOneShotsLocked(std::vector<Out>& out);
   bool WaitingHasInterest(const std::string& reply);
   // Priority groups: the checks of a new request (nats-server's order; its
   // 400 statuses and 423). False: refused, the status is in `out`. A

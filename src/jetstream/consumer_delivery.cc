@@ -504,6 +504,17 @@ bool Consumer::WaitingHasInterest(const std::string& reply) {
   return env_.dispatcher->HasInterest(*env_.router, reply);
 }
 
+void Consumer::EndServedOneShotsLocked(std::vector<Out>& out) {
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    if (it->no_wait && it->delivered > 0) {
+      out.push_back(RequestTimeout(*it));
+      it = waiting_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 bool Consumer::PumpPullLocked(Outbox& out, std::vector<uint64_t>& acked) {
   if (stopped_ || waiting_.empty()) return false;
   if (config_.has_pause_until && config_.PausedAt(Now())) {
@@ -511,14 +522,7 @@ bool Consumer::PumpPullLocked(Outbox& out, std::vector<uint64_t>& acked) {
     // usual, OnTimer) and are served after the resume. As nats-server, whose
     // paused loop checks its requests as at the end of the stream, a one-shot
     // (no_wait) request that already got messages ends now with its 408.
-    for (auto it = waiting_.begin(); it != waiting_.end();) {
-      if (it->no_wait && it->delivered > 0) {
-        out.push_back(RequestTimeout(*it));
-        it = waiting_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    EndServedOneShotsLocked(out);
     return false;
   }
   auto stream = stream_.lock();
@@ -614,17 +618,8 @@ bool Consumer::PumpPullLocked(Outbox& out, std::vector<uint64_t>& acked) {
       }
     }
   }
-  if (halt == Halt::kEndOfStream) {
-    // One-shot (no_wait) requests that got something end at the end of the stream.
-    for (auto it = waiting_.begin(); it != waiting_.end();) {
-      if (it->no_wait && it->delivered > 0) {
-        out.push_back(RequestTimeout(*it));
-        it = waiting_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  }
+  // One-shot (no_wait) requests that got something end at the end of the stream.
+  if (halt == Halt::kEndOfStream) EndServedOneShotsLocked(out);
   if (halt != Halt::kNone) EndOfBacklogLocked();
   return false;
 }

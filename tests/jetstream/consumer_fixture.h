@@ -1,6 +1,6 @@
 // The ConsumerTest fixture: JetStreamImpl driven through HandleApi with a
 // fake Publisher, a capturing inbox sink on the router and a ManualClock.
-// Shared by consumer_test.cc and consumer_state_test.cc.
+// Shared by the consumer test files (consumer_*_test.cc).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -47,6 +47,30 @@ class Recorder : public Publisher, public router::SubscriberSink {
   std::mutex mu;
   std::vector<Msg> published, inbox;
 };
+
+// Subscribes the recorder to `subject` (a plain subscription, or a queue member).
+inline std::shared_ptr<router::Subscription> Listen(router::Router& router, const std::shared_ptr<Recorder>& sink,
+                                                    const std::string& subject, const std::string& queue = "") {
+  auto sub = std::make_shared<router::Subscription>(sink, subject, queue, "L" + subject + queue);
+  router.Insert(sub);
+  return sub;
+}
+
+// The messages whose subject starts with subject_prefix.
+inline std::vector<Msg> Only(const std::vector<Msg>& all, const std::string& subject_prefix) {
+  std::vector<Msg> out;
+  for (const auto& m : all)
+    if (m.subject.starts_with(subject_prefix)) out.push_back(m);
+  return out;
+}
+
+// The messages without headers (deliveries, not status messages).
+inline std::vector<Msg> Deliveries(const std::vector<Msg>& all) {
+  std::vector<Msg> out;
+  for (const auto& m : all)
+    if (m.header.empty()) out.push_back(m);
+  return out;
+}
 
 class ConsumerTest : public ::testing::Test {
  protected:

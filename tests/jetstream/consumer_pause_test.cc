@@ -17,29 +17,11 @@ using json = nlohmann::json;
 using test_support::ConsumerTest;
 using test_support::Msg;
 using test_support::Recorder;
+using test_support::Only;
+using test_support::Listen;
+using test_support::Deliveries;
 
 constexpr int64_t kSecond = 1'000'000'000;
-
-std::shared_ptr<router::Subscription> Listen(router::Router& router, const std::shared_ptr<Recorder>& sink,
-                                             const std::string& subject) {
-  auto sub = std::make_shared<router::Subscription>(sink, subject, "", "L" + subject);
-  router.Insert(sub);
-  return sub;
-}
-
-std::vector<Msg> Only(const std::vector<Msg>& all, const std::string& subject_prefix) {
-  std::vector<Msg> out;
-  for (const auto& m : all)
-    if (m.subject.starts_with(subject_prefix)) out.push_back(m);
-  return out;
-}
-
-std::vector<Msg> Deliveries(const std::vector<Msg>& all) {
-  std::vector<Msg> out;
-  for (const auto& m : all)
-    if (m.header.empty()) out.push_back(m);
-  return out;
-}
 
 TEST(ConsumerPauseConfigTest, PauseUntilAndSampleFreqParsing) {
   ConsumerConfig c;

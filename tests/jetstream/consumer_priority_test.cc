@@ -21,15 +21,9 @@ using json = nlohmann::json;
 using test_support::ConsumerTest;
 using test_support::Msg;
 using test_support::Recorder;
+using test_support::Listen;
 
 constexpr int64_t kSecond = 1'000'000'000;
-
-std::shared_ptr<router::Subscription> Listen(router::Router& router, const std::shared_ptr<Recorder>& sink,
-                                             const std::string& subject) {
-  auto sub = std::make_shared<router::Subscription>(sink, subject, "", "L" + subject);
-  router.Insert(sub);
-  return sub;
-}
 
 // Status lines ("423 Nats-Pin-Id mismatch") sent to `inbox`.
 std::vector<std::string> StatusesTo(const std::vector<Msg>& all, const std::string& inbox) {

@@ -26,6 +26,8 @@ using json = nlohmann::json;
 using test_support::ConsumerTest;
 using test_support::Msg;
 using test_support::Recorder;
+using test_support::Only;
+using test_support::Listen;
 
 TEST(ConsumerConfigTest, DefaultsAndValidation) {
   ConsumerConfig c;
@@ -360,23 +362,7 @@ TEST_F(ConsumerTest, DeliverPoliciesAndMaxAckPending) {
   EXPECT_NE(got[0].reply.find(".1.3.3."), std::string::npos) << got[0].reply;
 }
 
-
 // ---- push consumers ----
-
-// Subscribes the recorder to `subject` (a plain subscription, or a queue member).
-std::shared_ptr<router::Subscription> Listen(router::Router& router, const std::shared_ptr<Recorder>& sink,
-                                             const std::string& subject, const std::string& queue = "") {
-  auto sub = std::make_shared<router::Subscription>(sink, subject, queue, "L" + subject + queue);
-  router.Insert(sub);
-  return sub;
-}
-
-std::vector<Msg> Only(const std::vector<Msg>& all, const std::string& subject_prefix) {
-  std::vector<Msg> out;
-  for (const auto& m : all)
-    if (m.subject.starts_with(subject_prefix)) out.push_back(m);
-  return out;
-}
 
 TEST(RedeliveryTimersTest, DueInOrderStaleSkippedAndCompacted) {
   RedeliveryTimers t;

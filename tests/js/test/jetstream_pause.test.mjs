@@ -4,14 +4,14 @@
 // $JS.EVENT.ADVISORY.CONSUMER.PAUSE advisory, the resume at the deadline and
 // a durable that stays paused over a restart. The reference here is nats-server
 // 2.9.10, which has no pause: these suites run on sluice only (2.11 only).
-import { after, before, describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { selectedServers, startServer, withDeadline } from "../lib/harness.mjs";
+import { selectedServers, startServer, withDeadline, withJetStreamServer } from "../lib/harness.mjs";
 
 const td = new TextDecoder();
 const targets = selectedServers().filter((k) => k.name === "sluice");
@@ -42,17 +42,12 @@ const sameTime = (a, b) => assert.equal(new Date(a).getTime(), new Date(b).getTi
 
 for (const kind of targets) {
   describe(`jetstream consumer pause [${kind.name}] (2.11 only)`, () => {
-    let srv, nc, jsm, js;
-    before(async () => {
-      srv = await startServer(kind, { jetstream: true });
-      nc = await connect({ servers: srv.hostport });
+    let nc, jsm, js;
+    withJetStreamServer(kind, async (_srv, c) => {
+      nc = c;
       jsm = await jetstreamManager(nc);
       js = jetstream(nc);
       await jsm.streams.add({ name: "PAUSE", subjects: ["pause.>"] });
-    });
-    after(async () => {
-      await nc?.close();
-      await srv?.stop();
     });
 
     it("pauses a pull consumer, serves nothing, then resumes explicitly", async () => {

@@ -6,11 +6,11 @@
 // priority_groups info field and the PINNED / UNPINNED advisories. The
 // reference here is nats-server 2.9.10, which has no priority groups: these
 // suites run on sluice only (2.11 only).
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { connect, nanos } from "@nats-io/transport-node";
+import { nanos } from "@nats-io/transport-node";
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { selectedServers, startServer, withDeadline } from "../lib/harness.mjs";
+import { selectedServers, withDeadline, withJetStreamServer } from "../lib/harness.mjs";
 
 const td = new TextDecoder();
 const targets = selectedServers().filter((k) => k.name === "sluice");
@@ -57,17 +57,12 @@ async function consumeInto(consumer, opts) {
 
 for (const kind of targets) {
   describe(`jetstream priority groups [${kind.name}] (2.11 only)`, () => {
-    let srv, nc, jsm, js;
-    before(async () => {
-      srv = await startServer(kind, { jetstream: true });
-      nc = await connect({ servers: srv.hostport });
+    let nc, jsm, js;
+    withJetStreamServer(kind, async (_srv, c) => {
+      nc = c;
       jsm = await jetstreamManager(nc);
       js = jetstream(nc);
       await jsm.streams.add({ name: "PRIO", subjects: ["prio.>"] });
-    });
-    after(async () => {
-      await nc?.close();
-      await srv?.stop();
     });
 
     it("refuses bad priority configs as nats-server 2.11 does", async () => {
