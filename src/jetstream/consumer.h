@@ -465,6 +465,7 @@ class Consumer final : public router::SubscriberSink, public std::enable_shared_
   // after a snapshot started it; nullptr until the first snapshot after a
   // load, and after a write error (the next commit writes a snapshot).
   std::vector<uint64_t> changed_;
+  size_t changed_compact_at_ = 0;  // NoteChangedLocked compacts changed_ past this size
   std::unique_ptr<ConsumerJournal> journal_;
   uint64_t journal_gen_ = 0;      // generation of the last snapshot attempt
   uint64_t snapshot_bytes_ = 0;   // size of the last snapshot
