@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "store/fault_filesystem.h"
@@ -69,85 +70,82 @@ void Warm(MessageStore& s, GroupCommitter& committer) {
   committer.WaitIdle();
 }
 
-TEST(LeaderRoundTest, SmallRoundRunsOnTheLeaderThread) {
+// The set-up most tests share: a leader-rounds committer, a store on a
+// fault filesystem (warmed first when asked: see Warm), then this thread
+// registered as the leader, and the appends' durable callbacks.
+struct LeaderRig {
+  explicit LeaderRig(bool warm) : store(testing::MustOpen("/s", WithCommitter(committer), fs)) {
+    if (warm) Warm(*store, committer);
+    leader.emplace();
+  }
   FaultFileSystem fs;
-  GroupCommitter committer(1, /*leader_rounds=*/true);
-  auto s = testing::MustOpen("/s", WithCommitter(committer), fs);
-  Warm(*s, committer);
-  CountingLeader leader;
+  GroupCommitter committer{1, /*leader_rounds=*/true};
+  std::unique_ptr<MessageStore> store;
+  std::optional<CountingLeader> leader;  // after Warm: its append is not deferred
   Acks acks;
+};
+
+TEST(LeaderRoundTest, SmallRoundRunsOnTheLeaderThread) {
+  LeaderRig rig(/*warm=*/true);
   for (uint64_t round = 1; round <= 3; ++round) {
-    ASSERT_TRUE(s->Append("a", "", testing::Payload(round, 100), acks.cb()).ok());
-    EXPECT_EQ(leader.deferrals, static_cast<int>(round));
-    EXPECT_EQ(acks.count(), round - 1);  // not durable before the leader's round
-    uint64_t syncs = fs.sync_count();
+    ASSERT_TRUE(rig.store->Append("a", "", testing::Payload(round, 100), rig.acks.cb()).ok());
+    EXPECT_EQ(rig.leader->deferrals, static_cast<int>(round));
+    EXPECT_EQ(rig.acks.count(), round - 1);  // not durable before the leader's round
+    uint64_t syncs = rig.fs.sync_count();
     GroupCommitter::LeadDeferredRounds();
-    ASSERT_EQ(acks.count(), round);  // done when LeadDeferredRounds returns
-    EXPECT_TRUE(acks.done[round + 1].ok());
-    EXPECT_EQ(acks.thread[round + 1], std::this_thread::get_id());
-    EXPECT_GT(fs.sync_count(), syncs);
+    ASSERT_EQ(rig.acks.count(), round);  // done when LeadDeferredRounds returns
+    EXPECT_TRUE(rig.acks.done[round + 1].ok());
+    EXPECT_EQ(rig.acks.thread[round + 1], std::this_thread::get_id());
+    EXPECT_GT(rig.fs.sync_count(), syncs);
   }
   GroupCommitter::LeadDeferredRounds();  // nothing deferred: nothing happens
-  auto power = fs.CloneAfter(FaultFileSystem::Crash::kPowerLoss);
+  auto power = rig.fs.CloneAfter(FaultFileSystem::Crash::kPowerLoss);
   EXPECT_EQ(testing::MustOpen("/s", StoreConfig{}, *power)->State().msgs, 4u);
 }
 
 TEST(LeaderRoundTest, ManyWritesGoToTheCommitter) {
-  FaultFileSystem fs;
-  GroupCommitter committer(1, /*leader_rounds=*/true);
-  auto s = testing::MustOpen("/s", WithCommitter(committer), fs);
-  CountingLeader leader;
-  Acks acks;
-  for (int i = 1; i <= 50; ++i) ASSERT_TRUE(s->Append("a", "", "x", acks.cb()).ok());
-  EXPECT_EQ(leader.deferrals, 1);  // one round covers them all
+  LeaderRig rig(/*warm=*/false);
+  for (int i = 1; i <= 50; ++i) ASSERT_TRUE(rig.store->Append("a", "", "x", rig.acks.cb()).ok());
+  EXPECT_EQ(rig.leader->deferrals, 1);  // one round covers them all
   GroupCommitter::LeadDeferredRounds();
-  acks.WaitFor(50);
-  for (auto& [seq, id] : acks.thread) EXPECT_NE(id, std::this_thread::get_id()) << seq;
+  rig.acks.WaitFor(50);
+  for (auto& [seq, id] : rig.acks.thread) EXPECT_NE(id, std::this_thread::get_id()) << seq;
 }
 
 TEST(LeaderRoundTest, WaitingThreadTakesTheRoundFromItsLeader) {
-  FaultFileSystem fs;
-  GroupCommitter committer(1, /*leader_rounds=*/true);
-  auto s = testing::MustOpen("/s", WithCommitter(committer), fs);
-  CountingLeader leader;
-  Acks acks;
-  ASSERT_TRUE(s->Append("a", "", "x", acks.cb()).ok());
-  EXPECT_EQ(leader.deferrals, 1);
+  LeaderRig rig(/*warm=*/false);
+  ASSERT_TRUE(rig.store->Append("a", "", "x", rig.acks.cb()).ok());
+  EXPECT_EQ(rig.leader->deferrals, 1);
   // The leader itself waits: the committer runs the round (no deadlock).
-  ASSERT_TRUE(s->WaitDurable(1).ok());
-  ASSERT_TRUE(s->Append("a", "", "y", acks.cb()).ok());
-  ASSERT_TRUE(s->Sync().ok());
-  EXPECT_EQ(acks.count(), 2u);
+  ASSERT_TRUE(rig.store->WaitDurable(1).ok());
+  ASSERT_TRUE(rig.store->Append("a", "", "y", rig.acks.cb()).ok());
+  ASSERT_TRUE(rig.store->Sync().ok());
+  EXPECT_EQ(rig.acks.count(), 2u);
   GroupCommitter::LeadDeferredRounds();  // both handed over: nothing left to lead
   // Another thread (not a leader) waiting takes it over as well.
-  ASSERT_TRUE(s->Append("a", "", "z", acks.cb()).ok());
-  std::thread([&] { ASSERT_TRUE(s->Sync().ok()); }).join();
-  EXPECT_EQ(acks.count(), 3u);
+  ASSERT_TRUE(rig.store->Append("a", "", "z", rig.acks.cb()).ok());
+  std::thread([&] { ASSERT_TRUE(rig.store->Sync().ok()); }).join();
+  EXPECT_EQ(rig.acks.count(), 3u);
   GroupCommitter::LeadDeferredRounds();
 }
 
 TEST(LeaderRoundTest, FailedFsyncOnTheLeaderFailsTheAppendAndWritesResume) {
-  FaultFileSystem fs;
-  GroupCommitter committer(1, /*leader_rounds=*/true);
-  auto s = testing::MustOpen("/s", WithCommitter(committer), fs);
-  Warm(*s, committer);
-  CountingLeader leader;
-  Acks acks;
-  ASSERT_TRUE(s->Append("a", "", testing::Payload(1, 50), acks.cb()).ok());
+  LeaderRig rig(/*warm=*/true);
+  ASSERT_TRUE(rig.store->Append("a", "", testing::Payload(1, 50), rig.acks.cb()).ok());
   GroupCommitter::LeadDeferredRounds();
-  ASSERT_TRUE(acks.done[2].ok());
-  fs.FailSyncs(1);
-  ASSERT_TRUE(s->Append("a", "", testing::Payload(2, 50), acks.cb()).ok());
+  ASSERT_TRUE(rig.acks.done[2].ok());
+  rig.fs.FailSyncs(1);
+  ASSERT_TRUE(rig.store->Append("a", "", testing::Payload(2, 50), rig.acks.cb()).ok());
   GroupCommitter::LeadDeferredRounds();
-  acks.WaitFor(2);
-  EXPECT_EQ(acks.done[3].code(), StatusCode::kIoError);  // no acknowledgement
-  EXPECT_FALSE(s->Load(3).ok());                           // withdrawn
-  StatusOr<AppendResult> r = s->Append("a", "", testing::Payload(3, 50), acks.cb());
+  rig.acks.WaitFor(2);
+  EXPECT_EQ(rig.acks.done[3].code(), StatusCode::kIoError);  // no acknowledgement
+  EXPECT_FALSE(rig.store->Load(3).ok());                           // withdrawn
+  StatusOr<AppendResult> r = rig.store->Append("a", "", testing::Payload(3, 50), rig.acks.cb());
   ASSERT_TRUE(r.ok());
   GroupCommitter::LeadDeferredRounds();
-  acks.WaitFor(3);
-  EXPECT_TRUE(acks.done[r->seq].ok());
-  auto power = fs.CloneAfter(FaultFileSystem::Crash::kPowerLoss);
+  rig.acks.WaitFor(3);
+  EXPECT_TRUE(rig.acks.done[r->seq].ok());
+  auto power = rig.fs.CloneAfter(FaultFileSystem::Crash::kPowerLoss);
   auto back = testing::MustOpen("/s", StoreConfig{}, *power);
   EXPECT_TRUE(back->Load(2).ok());
   EXPECT_TRUE(back->Load(r->seq).ok());
@@ -170,8 +168,6 @@ TEST(LeaderRoundTest, ClosedStoreIsSkipped) {
   EXPECT_EQ(testing::MustOpen("/s", StoreConfig{}, *power)->State().msgs, 1u);
 }
 
-// Two stores deferred in one batch: one round runs here, the other on the
-// committer, so the leader never holds up for more than one fsync.
 TEST(LeaderRoundTest, CommitterWithoutLeaderRoundsNeverDefers) {
   FaultFileSystem fs;
   GroupCommitter committer(1);
@@ -186,6 +182,8 @@ TEST(LeaderRoundTest, CommitterWithoutLeaderRoundsNeverDefers) {
   EXPECT_NE(acks.thread[1], std::this_thread::get_id());
 }
 
+// Two stores deferred in one batch: one round runs here, the other on the
+// committer, so the leader never holds up for more than one fsync.
 TEST(LeaderRoundTest, AtMostOneInlineRoundPerCall) {
   FaultFileSystem fs;
   GroupCommitter committer(1, /*leader_rounds=*/true);
